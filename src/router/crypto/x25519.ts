@@ -1,0 +1,34 @@
+import { createPublicKey, diffieHellman, generateKeyPairSync } from 'node:crypto';
+import { CryptoError } from './errors.js';
+import { KeyObjectCache, privateKeyObject, publicKeyObject, rawPrivateKey, rawPublicKey } from './key-objects.js';
+
+const cache = new KeyObjectCache();
+
+export interface X25519KeyPair {
+  privateKey: Uint8Array;
+  publicKey: Uint8Array;
+}
+
+export function x25519Generate(): X25519KeyPair {
+  const { privateKey, publicKey } = generateKeyPairSync('x25519');
+  return { privateKey: rawPrivateKey(privateKey), publicKey: rawPublicKey(publicKey) };
+}
+
+export function x25519PublicKey(privateKey: Uint8Array): Uint8Array {
+  const priv = cache.get('x-priv', privateKey, () => privateKeyObject('x25519', privateKey));
+  return rawPublicKey(createPublicKey(priv));
+}
+
+/**
+ * X25519(privateKey, publicKey). OpenSSL refuses a low-order peer key (an all-zero shared
+ * secret); that becomes a typed error so the caller can drop the peer.
+ */
+export function x25519(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+  const priv = cache.get('x-priv', privateKey, () => privateKeyObject('x25519', privateKey));
+  const pub = publicKeyObject('x25519', publicKey);
+  try {
+    return new Uint8Array(diffieHellman({ privateKey: priv, publicKey: pub }));
+  } catch {
+    throw new CryptoError('LOW_ORDER_POINT', 'X25519: the peer key is a low-order point');
+  }
+}

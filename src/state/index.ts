@@ -1,0 +1,10 @@
+export * from './errors.js';
+export * from './home.js';
+export * from './key-file.js';
+export * from './lock.js';
+export * from './store.js';
+export * from './codecs.js';
+export * from './layout.js';
+export { SCHEMA_KEY } from './schema.js';
+export { createLevelStorage, openLevelStorage } from './level-storage.js';
+export { MemoryVolume, createMemoryStorage, openMemoryStorage, type MemoryStorageOptions } from './memory-storage.js';
