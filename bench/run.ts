@@ -43,6 +43,10 @@ function table(title: string, rows: BenchRow[]): string[] {
       ratio,
     ]);
   }
+  // Codec sections have no noble counterpart: drop the empty comparison columns.
+  const keep = head.map((_, i) => i < 4 || body.some((r) => r[i] !== ''));
+  head.splice(0, head.length, ...head.filter((_, i) => keep[i]));
+  for (const r of body) r.splice(0, r.length, ...r.filter((_, i) => keep[i]));
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const row = (cells: string[]) => '| ' + cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
   out.push(row(head), '|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');

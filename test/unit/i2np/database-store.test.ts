@@ -11,6 +11,7 @@ import {
   StoreType,
   type DatabaseStore,
 } from '../../../src/router/i2np/index.js';
+import { captureDecodeError } from '../../helpers/decode-error.js';
 
 const fill = (n: number, v: number) => new Uint8Array(n).fill(v);
 const cat = (...parts: (Uint8Array | number[])[]) => new Uint8Array(Buffer.concat(parts.map((p) => Uint8Array.from(p))));
@@ -33,7 +34,7 @@ describe('RouterInfo gzip framing', () => {
   it('bounds a gzip bomb: a few hundred bytes that inflate past the limit', () => {
     const bomb = new Uint8Array(gzipSync(new Uint8Array(10 * 1024 * 1024), { level: 9 }));
     expect(bomb.length).toBeLessThan(20_000);
-    const err = capture(() => gunzipRouterInfo(bomb, 64 * 1024, 77));
+    const err = captureDecodeError(() => gunzipRouterInfo(bomb, 64 * 1024, 77));
     expect(err.field).toBe('routerInfo');
     expect(err.offset).toBe(77);
     expect(err.reason).toMatch(/inflates past 65536/);
@@ -102,12 +103,3 @@ describe('DatabaseStore layout', () => {
   });
 });
 
-function capture(f: () => unknown): DecodeError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DecodeError) return e;
-    throw e;
-  }
-  throw new Error('expected a DecodeError');
-}

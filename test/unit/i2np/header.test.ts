@@ -11,6 +11,7 @@ import {
   I2npType,
   type I2npMessage,
 } from '../../../src/router/i2np/index.js';
+import { captureDecodeError } from '../../helpers/decode-error.js';
 
 const hex = (s: string) => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 
@@ -132,12 +133,3 @@ describe('checkExpiration', () => {
   });
 });
 
-function captureDecodeError(f: () => unknown): DecodeError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof DecodeError) return e;
-    throw e;
-  }
-  throw new Error('expected a DecodeError');
-}
