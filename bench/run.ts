@@ -5,6 +5,7 @@ import { cpus } from 'node:os';
 import { benchCrypto } from './crypto.js';
 import { benchData } from './data.js';
 import { benchI2np } from './i2np.js';
+import { benchNtcp2 } from './ntcp2.js';
 import type { BenchRow } from './types.js';
 
 interface Line {
@@ -60,6 +61,7 @@ const sections: [string, BenchRow[]][] = [
   ['Crypto primitives: node:crypto vs @noble (ratio = node / noble)', await benchCrypto()],
   ['Common structures (src/router/data)', await benchData()],
   ['I2NP messages (src/router/i2np)', await benchI2np()],
+  ['NTCP2 in memory (src/router/transport/ntcp2)', await benchNtcp2()],
 ];
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 console.log(`# anon bench — ${started.toISOString()} — ${machine}\n`);

@@ -38,6 +38,12 @@ export default class AnonHelp extends Help {
     return super.formatCommands(commands.map((c) => ({ ...c, id: c.id.startsWith(`${own}:`) ? c.id.slice(own.length + 1) : c.id })));
   }
 
+  protected override formatTopics(topics: Interfaces.Topic[]): string {
+    const own = this.topic;
+    if (own === undefined) return super.formatTopics(topics);
+    return super.formatTopics(topics.map((t) => ({ ...t, name: t.name.startsWith(`${own}:`) ? t.name.slice(own.length + 1) : t.name })));
+  }
+
   protected override async showTopicHelp(topic: Interfaces.Topic): Promise<void> {
     await super.showTopicHelp(topic);
     const hasCommands = this.config.commands.some((c) => c.id.startsWith(`${topic.name}:`) || c.id === topic.name);

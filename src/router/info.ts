@@ -1,8 +1,9 @@
 import { verifyRouterInfo, decodeRouterInfo, i2pBase64Encode, encodeRouterInfo, mappingToObject, keyTypes, cryptoTypeInfo, sigTypeInfo, type RouterInfo } from './data/index.js';
 import { writeKeyFile } from '../state/index.js';
-import { openRouterState, publishedBandwidth, readRouterConfig } from './home.js';
-import { buildRouterInfo } from './identity/router-info-builder.js';
-import { loadOrCreateRouterKeys } from './identity/router-keys.js';
+import { loadRouterConfig } from './config.js';
+import { openRouterState } from './home.js';
+import { loadOrCreateLocalIdentity, signLocalRouterInfo } from './identity/local-router.js';
+import { cryptoRandom } from './runtime/index.js';
 
 export interface RouterInfoReport {
   dir: string;
@@ -34,14 +35,10 @@ function typeLabel(code: number, name: string | undefined): string {
 export async function showRouterInfo(home: string, now = Date.now()): Promise<RouterInfoReport> {
   const { paths, storage } = await openRouterState(home);
   try {
-    const config = await readRouterConfig(storage);
-    const { keys, created } = await loadOrCreateRouterKeys(paths.keys);
-    const ri: RouterInfo = buildRouterInfo(keys, {
-      netId: config.netId,
-      published: now,
-      bandwidth: publishedBandwidth(config),
-      floodfill: config.floodfill,
-    });
+    const config = await loadRouterConfig(storage, (n) => cryptoRandom.int(n));
+    const identity = await loadOrCreateLocalIdentity(paths, cryptoRandom);
+    const { keys, created } = identity;
+    const ri: RouterInfo = signLocalRouterInfo(identity, config, now);
     const bytes = encodeRouterInfo(ri);
     await writeKeyFile(paths.routerInfo, bytes);
     const hash = i2pBase64Encode(keys.hash);
@@ -65,7 +62,10 @@ export async function showRouterInfo(home: string, now = Date.now()): Promise<Ro
           netId: options.netId,
           caps: options.caps,
           version: options['router.version'],
-          addresses: ri.addresses.map((a) => `${a.transportStyle} ${mappingToObject(a.options).host ?? '(unpublished)'}`),
+          addresses: ri.addresses.map((a) => {
+            const o = mappingToObject(a.options);
+            return `${a.transportStyle} ${o.host ? `${o.host}:${o.port}` : '(not published: set with anon-router start --host)'}`;
+          }),
           options,
           // Checked on the bytes written, decoded afresh: what a peer will verify.
           signature: verifyRouterInfo(decodeRouterInfo(bytes)) ? 'valid' : 'INVALID',

@@ -1,0 +1,63 @@
+import { CommandFailure, EXIT } from './exit-codes.js';
+import { MAIN_NET_ID } from '../router/identity/version.js';
+import { createLogger, type LogLevel } from '../router/log.js';
+import { Router } from '../router/router.js';
+import { checkRouterAddress } from '../router/transport/address-policy.js';
+
+export interface ForegroundOptions {
+  home: string;
+  host?: string;
+  port?: number;
+  netId?: number;
+  testnet?: boolean;
+  floodfill?: boolean;
+  sharedKBps?: number;
+  reseed?: string;
+  logLevel: LogLevel;
+}
+
+/**
+ * `anon-router start`: a router in this process until a signal or `stop` over the control
+ * socket. SIGINT stops gracefully, SIGTERM promptly; a second signal exits at once.
+ */
+export async function runRouterForeground(o: ForegroundOptions): Promise<void> {
+  const log = createLogger((line) => process.stdout.write(line + '\n'), { level: o.logLevel });
+  const router = await Router.open({
+    home: o.home,
+    reseed: o.reseed,
+    log,
+    config: {
+      ...(o.netId !== undefined && { netId: o.netId }),
+      ...(o.testnet !== undefined && { testnet: o.testnet }),
+      ...(o.floodfill !== undefined && { floodfill: o.floodfill }),
+      ...(o.sharedKBps !== undefined && { sharedKBps: o.sharedKBps }),
+      ntcp2: { ...(o.host !== undefined && { host: o.host }), ...(o.port !== undefined && { port: o.port }) },
+    },
+  });
+  try {
+    const { config } = router;
+    if (config.testnet && config.netId === MAIN_NET_ID) {
+      throw new CommandFailure('a test network needs its own network id (--netid): 2 is the public I2P network', EXIT.USAGE);
+    }
+    if (config.ntcp2.host !== undefined) checkRouterAddress(config.ntcp2.host, config.testnet);
+    await router.start();
+  } catch (e) {
+    await router.stop({ graceful: false });
+    throw e;
+  }
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) process.exit(EXIT.FAILURE);
+    log.info('signal received', { signal });
+    void router.stop({ graceful: signal === 'SIGINT' });
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await router.stopped();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

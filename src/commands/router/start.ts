@@ -1,0 +1,44 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { UsageError } from '../../cli/exit-codes.js';
+
+export default class RouterStartCommand extends BaseCommand {
+  static override summary = 'Run the router in the foreground.';
+  static override description = `Loads or creates the router identity, signs a fresh RouterInfo, bootstraps from --reseed (a folder of routerInfo-*.dat files such as i2pd's netDb/, a .zip or a .su3) and then from its own netDb, and relays for other routers. Flags given here are saved in the router's home and stay in force on later starts.
+
+Control: \`anon-router status\` talks to the running router over <home>/router/control.sock (mode 0600). SIGINT stops gracefully; SIGTERM stops promptly; both leave the state consistent.
+
+Exit codes: 0 stopped cleanly, 1 failure (e.g. the home is in use, the port is taken), 2 usage error.`;
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --host 203.0.113.7 --port 23456 --reseed ~/i2pseeds.su3',
+    '<%= config.bin %> <%= command.id %> --testnet --netid 42 --host 127.0.1.1 --port 21001 --reseed ./netDb',
+  ];
+  static override flags = {
+    host: Flags.string({ description: 'IP address to publish and listen on for NTCP2 (an IP literal: names are never resolved)' }),
+    port: Flags.integer({ description: 'NTCP2 port (default: chosen at random once and kept)', min: 1, max: 65535 }),
+    netid: Flags.integer({ description: 'network id (2 is the public I2P network; test networks use another)', min: 1, max: 255 }),
+    testnet: Flags.boolean({ description: 'a private test network: loopback and private addresses allowed, /16 limits relaxed', allowNo: true }),
+    reseed: Flags.string({ description: 'bootstrap from a folder of routerInfo-*.dat files, a .zip or a .su3 reseed bundle' }),
+    floodfill: Flags.boolean({ description: 'serve as a floodfill (caps f)', allowNo: true }),
+    bandwidth: Flags.integer({ description: 'shared bandwidth in KBytes/s (sets the published class; at least N)', min: 0 }),
+    'log-level': Flags.option({ options: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })(),
+  };
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(RouterStartCommand);
+    const { resolveHome } = await import('../../state/home.js');
+    const { runRouterForeground } = await import('../../cli/run-router.js');
+    if (flags.netid === 2 && flags.testnet) throw new UsageError('--testnet needs its own network id: 2 is the public I2P network');
+    await runRouterForeground({
+      home: resolveHome({ flag: flags.home }),
+      host: flags.host,
+      port: flags.port,
+      netId: flags.netid,
+      testnet: flags.testnet,
+      floodfill: flags.floodfill,
+      sharedKBps: flags.bandwidth,
+      reseed: flags.reseed,
+      logLevel: flags['log-level'],
+    });
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The control protocol of a running router: newline-delimited JSON over a unix socket in its
+ * home (`<home>/router/control.sock`, mode 0600). One request per line,
+ * `{"id":1,"method":"status","params":{}}`, answered by one line with the same id:
+ * `{"id":1,"result":…}` or `{"id":1,"error":{"code":"…","message":"…"}}`.
+ * The socket's mode and its private directory are the access control: whoever can connect may
+ * stop the router, as with i2pd's console bound to localhost.
+ */
+
+/** A request line is at most this long (newline excluded); a longer one closes the client. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+/** A response line the client accepts; status is a few hundred bytes, this leaves room to grow. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/** What `status` answers. The Router fills it; `anon-router status` and `testnet status` read it. */
+export interface RouterStatus {
+  pid: number;
+  home: string;
+  uptimeMs: number;
+  version: string;
+  identity: { /** I2P base64 of the router hash. */ hash: string; shortId: string };
+  netId: number;
+  testnet: boolean;
+  floodfill: boolean;
+  caps: string;
+  ntcp2: { host?: string; port: number; listening: boolean };
+  peers: { known: number; connected: number };
+  sessions: { inbound: number; outbound: number };
+  bytes: { in: number; out: number };
+}
+
+/** `stop`: graceful lets transit tunnels drain (the Router decides how long); it answers first, then stops. */
+export interface StopParams {
+  graceful: boolean;
+}
+
+export type ControlErrorCode =
+  | 'BAD_REQUEST' // not JSON, not an object, no method, bad id
+  | 'UNKNOWN_METHOD'
+  | 'HANDLER_FAILED' // the handler threw without a code of its own
+  | 'TOO_LARGE' // a request line over MAX_REQUEST_BYTES (the server closes), or a response over the client's bound
+  | 'BUSY' // too many clients
+  | 'TIMEOUT' // the client gave up waiting
+  | 'CLOSED' // the connection ended before the answer
+  | 'BAD_RESPONSE' // the answer is not a response to our request
+  | (string & {}); // a handler may throw an error with its own code (e.g. 'STOPPING')
+
+/** An error answered by the router, or a failure talking to it. */
+export class ControlError extends Error {
+  override readonly name: string = 'ControlError';
+  readonly exitCode = 1;
+  constructor(
+    readonly code: ControlErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** Nobody listens on the control socket: no router runs in that home. */
+export class RouterNotRunningError extends ControlError {
+  override readonly name = 'RouterNotRunningError';
+  constructor(
+    readonly home: string,
+    options?: { cause?: unknown },
+  ) {
+    super('NOT_RUNNING', `no router is running in ${home}`, options);
+  }
+}
+
+/** A live router already answers on the socket we were asked to listen on. */
+export class RouterAlreadyRunningError extends ControlError {
+  override readonly name = 'RouterAlreadyRunningError';
+  constructor(readonly socketPath: string) {
+    super('ALREADY_RUNNING', `a router is already running (it answers on ${socketPath})`);
+  }
+}
+
+export interface ControlRequest {
+  id: number;
+  method: string;
+  params: unknown;
+}
+
+export type ControlResponse = { id: number | null; result: unknown } | { id: number | null; error: { code: string; message: string } };
+
+const METHOD = /^[a-zA-Z][a-zA-Z0-9._-]{0,63}$/;
+const CODE = /^[A-Z][A-Z0-9_]{0,31}$/;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isId(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+/** Parses one request line; a malformed one is a BAD_REQUEST ControlError carrying whatever id it had. */
+export function parseRequest(line: string): ControlRequest {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new ControlError('BAD_REQUEST', 'request is not JSON');
+  }
+  if (!isObject(v)) throw new ControlError('BAD_REQUEST', 'request must be a JSON object');
+  if (!isId(v.id)) throw new ControlError('BAD_REQUEST', 'request id must be a non-negative integer');
+  if (typeof v.method !== 'string' || !METHOD.test(v.method)) throw new ControlError('BAD_REQUEST', 'request method must be a name');
+  return { id: v.id, method: v.method, params: v.params === undefined ? {} : v.params };
+}
+
+/** The id of a line that failed to parse, if one can be read, so the client can match the error. */
+export function requestIdOf(line: string): number | null {
+  try {
+    const v: unknown = JSON.parse(line);
+    return isObject(v) && isId(v.id) ? v.id : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Parses one response line; anything else is a BAD_RESPONSE. */
+export function parseResponse(line: string): ControlResponse {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new ControlError('BAD_RESPONSE', 'the router answered something that is not JSON');
+  }
+  if (!isObject(v) || !(v.id === null || isId(v.id))) throw new ControlError('BAD_RESPONSE', 'the router answered without a request id');
+  if ('error' in v) {
+    const e = v.error;
+    if (!isObject(e) || typeof e.code !== 'string' || typeof e.message !== 'string') throw new ControlError('BAD_RESPONSE', 'the router answered a malformed error');
+    return { id: v.id, error: { code: e.code, message: e.message } };
+  }
+  if (!('result' in v)) throw new ControlError('BAD_RESPONSE', 'the router answered neither result nor error');
+  return { id: v.id, result: v.result };
+}
+
+/** The error object sent for a failure: the error's own code when it has a sane one. */
+export function errorBody(err: unknown): { code: string; message: string } {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' && CODE.test(e.code) ? e.code : 'HANDLER_FAILED';
+  const raw = typeof e?.message === 'string' ? e.message : String(err);
+  // One line, bounded: the message ends up on a terminal.
+  const message = raw.replace(/\s+/g, ' ').trim().slice(0, 1000) || 'error';
+  return { code, message };
+}
+
+function num(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+/**
+ * Checks that a `status` result has the RouterStatus shape (extra fields are kept): what we
+ * render comes from another process and must not crash the renderer.
+ */
+export function parseRouterStatus(v: unknown): RouterStatus {
+  const bad = (what: string): never => {
+    throw new ControlError('BAD_RESPONSE', `the router's status has no valid ${what}`);
+  };
+  if (!isObject(v)) return bad('object');
+  if (!num(v.pid)) bad('pid');
+  if (typeof v.home !== 'string') bad('home');
+  if (!num(v.uptimeMs)) bad('uptimeMs');
+  if (typeof v.version !== 'string') bad('version');
+  if (!isObject(v.identity) || typeof v.identity.hash !== 'string' || typeof v.identity.shortId !== 'string') bad('identity');
+  if (!num(v.netId)) bad('netId');
+  if (typeof v.testnet !== 'boolean') bad('testnet');
+  if (typeof v.floodfill !== 'boolean') bad('floodfill');
+  if (typeof v.caps !== 'string') bad('caps');
+  const n = v.ntcp2;
+  if (!isObject(n) || !num(n.port) || typeof n.listening !== 'boolean' || (n.host !== undefined && typeof n.host !== 'string')) bad('ntcp2');
+  const pair = (o: unknown, a: string, b: string) => isObject(o) && num(o[a]) && num(o[b]);
+  if (!pair(v.peers, 'known', 'connected')) bad('peers');
+  if (!pair(v.sessions, 'inbound', 'outbound')) bad('sessions');
+  if (!pair(v.bytes, 'in', 'out')) bad('bytes');
+  return v as unknown as RouterStatus;
+}

@@ -1,0 +1,79 @@
+import { jsonCodec, RouterSublevels, type Storage } from '../state/index.js';
+import { BANDWIDTH_CLASSES, bandwidthClass, type BandwidthClass } from './identity/caps.js';
+import { MAIN_NET_ID } from './identity/version.js';
+
+/**
+ * What the user chose for this router, kept in its LevelDB (`config`), so that flags given to
+ * `anon-router start` once stay in force on later starts.
+ */
+export interface RouterConfig {
+  netId: number;
+  /** A private test network: loopback and private addresses allowed, /16 limits relaxed. */
+  testnet: boolean;
+  /** Shared bandwidth in KBytes/s: sets the published class. */
+  sharedKBps: number;
+  floodfill: boolean;
+  ntcp2: {
+    /** The address we publish and bind; none means we dial out but are not reachable (caps U). */
+    host?: string;
+    /** Chosen once at random (like i2pd) and kept, so peers' cached RouterInfos stay valid. */
+    port: number;
+  };
+}
+
+export class RouterConfigError extends Error {
+  override readonly name = 'RouterConfigError';
+}
+
+export function defaultRouterConfig(random: (maxExclusive: number) => number): RouterConfig {
+  return { netId: MAIN_NET_ID, testnet: false, sharedKBps: 128, floodfill: false, ntcp2: { port: 9111 + random(30777 - 9111) } };
+}
+
+export function validateNetId(netId: number): number {
+  if (!Number.isInteger(netId) || netId < 1 || netId > 255) throw new RouterConfigError(`network id must be 1..255, got ${netId}`);
+  return netId;
+}
+
+export function validatePort(port: number): number {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new RouterConfigError(`port must be 1..65535, got ${port}`);
+  return port;
+}
+
+function parseConfig(v: unknown): RouterConfig {
+  const c = v as Partial<RouterConfig> | null;
+  if (typeof c !== 'object' || c === null || typeof c.ntcp2 !== 'object' || c.ntcp2 === null) {
+    throw new RouterConfigError('stored router config is not an object');
+  }
+  if (typeof c.testnet !== 'boolean' || typeof c.floodfill !== 'boolean') throw new RouterConfigError('stored router config: bad flags');
+  if (typeof c.sharedKBps !== 'number' || !(c.sharedKBps >= 0)) throw new RouterConfigError('stored router config: bad sharedKBps');
+  if (c.ntcp2.host !== undefined && typeof c.ntcp2.host !== 'string') throw new RouterConfigError('stored router config: bad host');
+  return {
+    netId: validateNetId(c.netId as number),
+    testnet: c.testnet,
+    sharedKBps: c.sharedKBps,
+    floodfill: c.floodfill,
+    ntcp2: { host: c.ntcp2.host, port: validatePort(c.ntcp2.port) },
+  };
+}
+
+const KEY = 'router';
+const sublevel = (storage: Storage) => storage.sublevel(RouterSublevels.config, jsonCodec(parseConfig));
+
+/** The stored config, or the defaults (written durably, so the random port sticks). */
+export async function loadRouterConfig(storage: Storage, random: (maxExclusive: number) => number): Promise<RouterConfig> {
+  const stored = await sublevel(storage).get(KEY);
+  if (stored) return stored;
+  const config = defaultRouterConfig(random);
+  await saveRouterConfig(storage, config);
+  return config;
+}
+
+export async function saveRouterConfig(storage: Storage, config: RouterConfig): Promise<void> {
+  await sublevel(storage).putDurable(KEY, parseConfig(config));
+}
+
+/** The class we publish: at least N, since i2pd's client tunnels skip slower hops (PITFALLS.md). */
+export function publishedBandwidth(config: RouterConfig): BandwidthClass {
+  const c = bandwidthClass(config.sharedKBps);
+  return BANDWIDTH_CLASSES.indexOf(c) < BANDWIDTH_CLASSES.indexOf('N') ? 'N' : c;
+}

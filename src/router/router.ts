@@ -1,0 +1,184 @@
+import { writeKeyFile, type Storage } from '../state/index.js';
+import { startControlServer } from './api/control/server.js';
+import type { RouterStatus } from './api/control/protocol.js';
+import { loadRouterConfig, saveRouterConfig, type RouterConfig } from './config.js';
+import { encodeRouterInfo, i2pBase64Encode, routerInfoCaps, type RouterInfo } from './data/index.js';
+import { openRouterState, type RouterPaths } from './home.js';
+import { loadOrCreateLocalIdentity, signLocalRouterInfo, type LocalIdentity } from './identity/local-router.js';
+import { ROUTER_VERSION } from './identity/version.js';
+import { loadReseed, RouterInfoStore } from './netdb/index.js';
+import { shortId } from './info.js';
+import { silentLogger, type Logger } from './log.js';
+import { cryptoRandom, nodeNetwork, systemClock, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
+
+/** Re-sign our RouterInfo this often; peers refuse one older than 90 minutes (PITFALLS.md). */
+const ROUTER_INFO_REFRESH_MS = 30 * 60_000;
+
+export interface RouterOptions {
+  home: string;
+  /** Flags given on this start; they are saved and stay in force on later starts. */
+  config?: Partial<Omit<RouterConfig, 'ntcp2'>> & { ntcp2?: Partial<RouterConfig['ntcp2']> };
+  /** A folder of routerInfo-*.dat files, a .zip or a .su3 to bootstrap from. */
+  reseed?: string;
+  clock?: Clock;
+  random?: RandomSource;
+  network?: Network;
+  log?: Logger;
+}
+
+/**
+ * One router: the composition root. It owns the state (LevelDB, keys), signs its RouterInfo,
+ * and wires the components; each component gets what it needs from here and nothing else.
+ */
+export class Router {
+  private readonly clock: Clock;
+  private readonly random: RandomSource;
+  readonly network: Network;
+  private readonly log: Logger;
+  private startedAt = 0;
+  private refreshTimer: TimerHandle | undefined;
+  private control: { close(): Promise<void> } | undefined;
+  private current: { ri: RouterInfo; bytes: Uint8Array } | undefined;
+  private stopping: Promise<void> | undefined;
+  private readonly stopWaiters: (() => void)[] = [];
+  readonly netDb: RouterInfoStore;
+  private readonly reseedPath: string | undefined;
+
+  private constructor(
+    readonly paths: RouterPaths,
+    readonly storage: Storage,
+    readonly config: RouterConfig,
+    readonly identity: LocalIdentity,
+    readonly home: string,
+    opts: RouterOptions,
+  ) {
+    this.clock = opts.clock ?? systemClock;
+    this.random = opts.random ?? cryptoRandom;
+    this.network = opts.network ?? nodeNetwork;
+    this.log = opts.log ?? silentLogger;
+    this.reseedPath = opts.reseed;
+    this.netDb = new RouterInfoStore({ storage, netId: config.netId, ownHash: identity.keys.hash });
+  }
+
+  /** Opens the state (taking the home's lock), applies and saves the given config, loads or creates the keys. */
+  static async open(opts: RouterOptions): Promise<Router> {
+    const random = opts.random ?? cryptoRandom;
+    const { paths, storage } = await openRouterState(opts.home);
+    try {
+      const stored = await loadRouterConfig(storage, (n) => random.int(n));
+      const given = opts.config ?? {};
+      const config: RouterConfig = { ...stored, ...given, ntcp2: { ...stored.ntcp2, ...given.ntcp2 } };
+      await saveRouterConfig(storage, config);
+      const identity = await loadOrCreateLocalIdentity(paths, random);
+      return new Router(paths, storage, config, identity, opts.home, opts);
+    } catch (e) {
+      await storage.close();
+      throw e;
+    }
+  }
+
+  get hash(): string {
+    return i2pBase64Encode(this.identity.keys.hash);
+  }
+
+  /** Our RouterInfo, re-signed when it is older than the refresh interval. */
+  routerInfo(): { ri: RouterInfo; bytes: Uint8Array } {
+    const now = this.clock.now();
+    if (!this.current || now - this.current.ri.published >= ROUTER_INFO_REFRESH_MS) {
+      const ri = signLocalRouterInfo(this.identity, this.config, now);
+      this.current = { ri, bytes: encodeRouterInfo(ri) };
+    }
+    return this.current;
+  }
+
+  async start(): Promise<void> {
+    this.startedAt = this.clock.now();
+    const { bytes } = this.routerInfo();
+    await writeKeyFile(this.paths.routerInfo, bytes);
+    this.scheduleRefresh();
+    await this.bootstrap();
+    this.control = await startControlServer(this.paths.controlSocket, {
+      status: async () => this.status(),
+      stop: async (params) => {
+        const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;
+        // Answer first, then stop: the caller waits for the process to exit.
+        setImmediate(() => void this.stop({ graceful }));
+        return { stopping: true };
+      },
+    });
+    this.log.info('router started', { hash: this.hash, netId: this.config.netId, host: this.config.ntcp2.host, port: this.config.ntcp2.port });
+  }
+
+  /** Our own netDb first (kept from earlier runs), then the reseed the user gave, if any. */
+  private async bootstrap(): Promise<void> {
+    const now = this.clock.now();
+    const loaded = await this.netDb.load(now);
+    this.log.info('netdb loaded', { routers: loaded.loaded, dropped: Object.values(loaded.dropped).reduce((a, b) => a + (b ?? 0), 0) });
+    if (this.reseedPath === undefined) return;
+    const reseed = await loadReseed(this.reseedPath);
+    const results = await this.netDb.storeMany(reseed.routerInfos, { now, source: 'reseed' });
+    const accepted = results.filter((r) => r.accepted).length;
+    const refused: Record<string, number> = {};
+    for (const r of results) if (!r.accepted && r.reason !== 'duplicate' && r.reason !== 'own-router') refused[r.reason ?? 'unknown'] = (refused[r.reason ?? 'unknown'] ?? 0) + 1;
+    this.log.info('reseeded', {
+      path: this.reseedPath,
+      format: reseed.format,
+      found: reseed.routerInfos.length,
+      accepted,
+      refused: Object.entries(refused).map(([k, v]) => `${k}:${v}`).join(',') || undefined,
+      skippedFiles: reseed.skipped.length + reseed.skippedOmitted || undefined,
+      su3SignatureChecked: reseed.format === 'su3' ? reseed.signatureChecked : undefined,
+    });
+  }
+
+  private scheduleRefresh(): void {
+    this.refreshTimer = this.clock.setTimer(ROUTER_INFO_REFRESH_MS, () => {
+      this.current = undefined;
+      const { bytes } = this.routerInfo();
+      writeKeyFile(this.paths.routerInfo, bytes).catch((e: Error) => this.log.warn('cannot write router.info', { error: e.message }));
+      this.scheduleRefresh();
+    });
+  }
+
+  status(): RouterStatus {
+    const ri = this.routerInfo().ri;
+    return {
+      pid: process.pid,
+      home: this.home,
+      uptimeMs: this.clock.now() - this.startedAt,
+      version: ROUTER_VERSION,
+      identity: { hash: this.hash, shortId: shortId(this.hash) },
+      netId: this.config.netId,
+      testnet: this.config.testnet,
+      floodfill: this.config.floodfill,
+      caps: routerInfoCaps(ri) ?? '',
+      ntcp2: { host: this.config.ntcp2.host, port: this.config.ntcp2.port, listening: false },
+      peers: { known: this.netDb.count, connected: 0 },
+      sessions: { inbound: 0, outbound: 0 },
+      bytes: { in: 0, out: 0 },
+    };
+  }
+
+  /** Resolves when the router has stopped (by `stop()`, a signal, or the control socket). */
+  stopped(): Promise<void> {
+    return new Promise((resolve) => (this.stopping ? this.stopping.then(resolve) : this.stopWaiters.push(resolve)));
+  }
+
+  /**
+   * Graceful: tell peers and finish what is in flight (bounded); prompt: close at once. Both
+   * leave the state consistent: LevelDB is closed cleanly and the keys were written durably.
+   */
+  stop(opts: { graceful: boolean } = { graceful: true }): Promise<void> {
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        this.log.info('router stopping', { graceful: opts.graceful });
+        if (this.refreshTimer) this.clock.clearTimer(this.refreshTimer);
+        await this.control?.close();
+        await this.storage.close();
+        this.log.info('router stopped');
+      })();
+      void this.stopping.then(() => this.stopWaiters.splice(0).forEach((w) => w()));
+    }
+    return this.stopping;
+  }
+}

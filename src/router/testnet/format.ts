@@ -1,0 +1,41 @@
+import type { RouterStatus } from '../api/control/protocol.js';
+import type { TestnetRouterRecord } from './manifest.js';
+import type { TestnetDownReport } from './down.js';
+import type { TestnetStatusReport } from './status.js';
+
+/** Left-aligned columns, two spaces apart: the testnet commands' text tables. */
+export function table(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const r of rows) r.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+}
+
+const short = (hash: string | null | undefined) => (hash ? hash.slice(0, 6) : '-');
+
+export function routerUpLine(r: TestnetRouterRecord, s: RouterStatus): string {
+  return `r${r.k} up: ${r.host}:${r.port}, pid ${r.pid}, router ${short(s.identity.hash)}, log ${r.log}`;
+}
+
+export function formatTestnetStatus(rep: TestnetStatusReport): string[] {
+  const rows = [['', 'address', 'pid', 'state', 'router', 'peers (known/connected)', 'sessions (in/out)']];
+  for (const r of rep.routers) {
+    const s = r.status;
+    rows.push([
+      `r${r.k}`,
+      `${r.host}:${r.port}`,
+      String(r.pid),
+      !r.alive ? 'down' : s ? 'running' : 'no answer',
+      short(s?.identity.hash ?? r.hash),
+      s ? `${s.peers.known}/${s.peers.connected}` : (r.error ?? '-'),
+      s ? `${s.sessions.inbound}/${s.sessions.outbound}` : '',
+    ]);
+  }
+  const up = rep.routers.filter((r) => r.status).length;
+  return [`Testnet in ${rep.dir}: netId ${rep.netId}, ${up} of ${rep.routers.length} routers answering`, ...table(rows).map((l) => `  ${l}`)];
+}
+
+export function formatTestnetDown(rep: TestnetDownReport): string[] {
+  const lines = rep.routers.map((r) => `r${r.k} (pid ${r.pid}): ${r.outcome.replace('-', ' ')}${r.detail ? ` (${r.detail})` : ''}`);
+  lines.push(rep.allGone ? `Testnet in ${rep.dir} is down.` : `Some routers of ${rep.dir} are still running; testnet.json kept so that down can try again.`);
+  return lines;
+}

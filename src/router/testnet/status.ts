@@ -1,0 +1,48 @@
+import { routerStatus } from '../api/control/client.js';
+import type { RouterStatus } from '../api/control/protocol.js';
+import { routerPaths } from '../home.js';
+import { TestnetError } from './errors.js';
+import { readManifest } from './manifest.js';
+import { isOurRouter } from './processes.js';
+
+export interface TestnetRouterStatus {
+  k: number;
+  pid: number;
+  home: string;
+  host: string;
+  port: number;
+  /** As recorded by `up`. */
+  hash: string | null;
+  /** The pid still runs anon-router for this home. */
+  alive: boolean;
+  /** What the router answered on its control socket. */
+  status?: RouterStatus;
+  /** Why there is no status. */
+  error?: string;
+}
+
+export interface TestnetStatusReport {
+  dir: string;
+  netId: number;
+  createdAt: string;
+  routers: TestnetRouterStatus[];
+}
+
+/** Each recorded router: alive or not, and its own status (asked concurrently, bounded). */
+export async function testnetStatus(dir: string, opts: { timeoutMs?: number } = {}): Promise<TestnetStatusReport> {
+  const m = await readManifest(dir);
+  if (m === undefined) throw new TestnetError('NO_TESTNET', `no testnet in ${dir} (no testnet.json); start one with anon-router testnet up`);
+  const routers = await Promise.all(
+    m.routers.map(async (r): Promise<TestnetRouterStatus> => {
+      const base = { k: r.k, pid: r.pid, home: r.home, host: r.host, port: r.port, hash: r.hash };
+      if (!isOurRouter(r.pid, r.home)) return { ...base, alive: false, error: 'not running' };
+      try {
+        const status = await routerStatus(routerPaths(r.home).controlSocket, { timeoutMs: opts.timeoutMs ?? 2_000, home: r.home });
+        return { ...base, alive: true, status };
+      } catch (err) {
+        return { ...base, alive: true, error: (err as Error).message };
+      }
+    }),
+  );
+  return { dir, netId: m.netId, createdAt: m.createdAt, routers };
+}
