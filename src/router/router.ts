@@ -7,6 +7,12 @@ import { openRouterState, type RouterPaths } from './home.js';
 import { loadOrCreateLocalIdentity, signLocalRouterInfo, type LocalIdentity } from './identity/local-router.js';
 import { ROUTER_VERSION } from './identity/version.js';
 import { loadReseed, RouterInfoStore } from './netdb/index.js';
+import { DirectLookups, type DirectLookupResult } from './netdb/direct-lookup.js';
+import { encodeMessage, gzipRouterInfo, I2npType, StoreType } from './i2np/index.js';
+import { InboundDispatcher } from './inbound.js';
+import { PeerConnector } from './peers/connector.js';
+import { TransportManager } from './transport/manager.js';
+import { i2pBase64Decode, isFloodfill } from './data/index.js';
 import { shortId } from './info.js';
 import { silentLogger, type Logger } from './log.js';
 import { cryptoRandom, nodeNetwork, systemClock, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
@@ -42,6 +48,10 @@ export class Router {
   private stopping: Promise<void> | undefined;
   private readonly stopWaiters: (() => void)[] = [];
   readonly netDb: RouterInfoStore;
+  readonly transport: TransportManager;
+  readonly lookups: DirectLookups;
+  private readonly inbound: InboundDispatcher;
+  private readonly connector: PeerConnector;
   private readonly reseedPath: string | undefined;
 
   private constructor(
@@ -58,6 +68,78 @@ export class Router {
     this.log = opts.log ?? silentLogger;
     this.reseedPath = opts.reseed;
     this.netDb = new RouterInfoStore({ storage, netId: config.netId, ownHash: identity.keys.hash });
+    const now = () => this.clock.now();
+    this.transport = new TransportManager(
+      {
+        routerHash: identity.keys.hash,
+        staticPrivateKey: identity.ntcp2.staticPrivateKey,
+        staticPublicKey: identity.ntcp2.staticPublicKey,
+        iv: identity.ntcp2.iv,
+        netId: config.netId,
+        testnet: config.testnet,
+        host: config.ntcp2.host,
+        port: config.ntcp2.port,
+      },
+      {
+        clock: this.clock,
+        random: this.random,
+        network: this.network,
+        log: this.log.child('ntcp2'),
+        routerInfo: () => this.routerInfo().bytes,
+        lookup: (hash) => this.netDb.get(hash)?.routerInfo,
+        events: {
+          message: (from, i2np) => this.inbound.onMessage(from, i2np),
+          routerInfo: (from, bytes) => this.inbound.onRouterInfo(from, bytes),
+          connected: (peer) => this.sendOurRouterInfo(peer),
+        },
+      },
+    );
+    this.lookups = new DirectLookups({ ourHash: identity.keys.hash, clock: this.clock, random: this.random, send: (p, m) => this.transport.send(p, m) });
+    this.inbound = new InboundDispatcher({ now, netDb: this.netDb, lookups: this.lookups, log: this.log.child('i2np') });
+    this.connector = new PeerConnector({
+      clock: this.clock,
+      random: this.random,
+      known: () => this.netDb.all().map((e) => e.hash),
+      connectedCount: () => this.transport.connectedPeers().length,
+      isConnected: (h) => this.transport.isConnected(h),
+      connect: (h) => this.transport.connect(h),
+      target: 8,
+      perTick: 4,
+      intervalMs: 15_000,
+    });
+  }
+
+  /** A DatabaseStore of our RouterInfo to a peer that just connected: it learns our current one. */
+  private sendOurRouterInfo(peer: Uint8Array): void {
+    const now = this.clock.now();
+    const message = encodeMessage(
+      {
+        type: I2npType.DatabaseStore,
+        msgId: 1 + this.random.int(0xfffffffe),
+        expiration: now + 60_000,
+        key: this.identity.keys.hash,
+        storeType: StoreType.RouterInfo,
+        data: gzipRouterInfo(this.routerInfo().bytes),
+      },
+      'short',
+    );
+    this.transport.send(peer, message);
+  }
+
+  /**
+   * Ask a floodfill directly (over a session with it) for `key`. Without `floodfill`, a
+   * floodfill we know is chosen at random.
+   */
+  async lookupDirect(key: Uint8Array, floodfill?: Uint8Array, timeoutMs?: number): Promise<DirectLookupResult & { floodfill: string }> {
+    const ff = floodfill ?? this.pickFloodfill();
+    if (!ff) throw new Error('no floodfill known');
+    const result = await this.lookups.lookup(ff, key, 'routerinfo', timeoutMs);
+    return { ...result, floodfill: i2pBase64Encode(ff) };
+  }
+
+  private pickFloodfill(): Uint8Array | undefined {
+    const ffs = this.netDb.all().filter((e) => isFloodfill(e.routerInfo));
+    return ffs.length === 0 ? undefined : ffs[this.random.int(ffs.length)].hash;
   }
 
   /** Opens the state (taking the home's lock), applies and saves the given config, loads or creates the keys. */
@@ -97,9 +179,27 @@ export class Router {
     await writeKeyFile(this.paths.routerInfo, bytes);
     this.scheduleRefresh();
     await this.bootstrap();
+    if (this.config.ntcp2.host === undefined) this.log.warn('no --host: not reachable (caps U), dialing out only');
+    await this.transport.start();
+    this.connector.start();
     this.control = await startControlServer(this.paths.controlSocket, {
       status: async () => this.status(),
-      stop: async (params) => {
+      'netdb.lookup': async (params) => {
+        const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
+        if (typeof p.key !== 'string') throw new Error('params.key: a router hash in I2P base64');
+        const key = i2pBase64Decode(p.key, 'key');
+        const ff = typeof p.floodfill === 'string' ? i2pBase64Decode(p.floodfill, 'floodfill') : undefined;
+        const timeout = typeof p.timeoutMs === 'number' ? p.timeoutMs : undefined;
+        const r = await this.lookupDirect(key, ff, timeout);
+        return r.kind === 'store'
+          ? { kind: r.kind, floodfill: r.floodfill, rttMs: r.rttMs, storeType: r.storeType }
+          : { kind: r.kind, floodfill: r.floodfill, rttMs: r.rttMs, peers: r.peers.map((h) => i2pBase64Encode(h)) };
+      },
+      peers: async () => ({
+        connected: this.transport.connectedPeers().map((h) => i2pBase64Encode(h)),
+        known: this.netDb.all().map((e) => e.key),
+      }),
+      stop: async (params: unknown) => {
         const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;
         // Answer first, then stop: the caller waits for the process to exit.
         setImmediate(() => void this.stop({ graceful }));
@@ -142,6 +242,7 @@ export class Router {
 
   status(): RouterStatus {
     const ri = this.routerInfo().ri;
+    const t = this.transport.stats();
     return {
       pid: process.pid,
       home: this.home,
@@ -152,10 +253,10 @@ export class Router {
       testnet: this.config.testnet,
       floodfill: this.config.floodfill,
       caps: routerInfoCaps(ri) ?? '',
-      ntcp2: { host: this.config.ntcp2.host, port: this.config.ntcp2.port, listening: false },
-      peers: { known: this.netDb.count, connected: 0 },
-      sessions: { inbound: 0, outbound: 0 },
-      bytes: { in: 0, out: 0 },
+      ntcp2: { host: this.config.ntcp2.host, port: this.config.ntcp2.port, listening: this.transport.listening },
+      peers: { known: this.netDb.count, connected: this.transport.connectedPeers().length },
+      sessions: { ...t.sessions },
+      bytes: { ...t.bytes },
     };
   }
 
@@ -173,7 +274,13 @@ export class Router {
       this.stopping = (async () => {
         this.log.info('router stopping', { graceful: opts.graceful });
         if (this.refreshTimer) this.clock.clearTimer(this.refreshTimer);
+        this.connector.stop();
+        this.lookups.stop();
+        await this.transport.stop(opts.graceful);
+        // Graceful: let Termination frames leave before the process goes.
+        if (opts.graceful) await new Promise((r) => setTimeout(r, 200));
         await this.control?.close();
+        await this.netDb.flush();
         await this.storage.close();
         this.log.info('router stopped');
       })();
