@@ -199,6 +199,7 @@ export class Router {
         connected: this.transport.connectedPeers().map((h) => i2pBase64Encode(h)),
         known: this.netDb.all().map((e) => e.key),
       }),
+      transport: async () => ({ ...this.transport.stats(), sessionList: this.transport.sessionList(), inbound: this.inbound.counters }),
       stop: async (params: unknown) => {
         const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;
         // Answer first, then stop: the caller waits for the process to exit.

@@ -130,6 +130,18 @@ export class TransportManager {
     return [...this.sessions.values()].filter((c) => c.isEstablished).map((c) => c.peer!.peerRouterHash);
   }
 
+  sessionList(): { peer: string; direction: 'inbound' | 'outbound'; remote: string; bytesIn: number; bytesOut: number }[] {
+    return [...this.sessions.values()]
+      .filter((c) => c.isEstablished)
+      .map((c) => ({
+        peer: key(c.peer!.peerRouterHash),
+        direction: c.direction,
+        remote: `${c.socket.remoteAddress}:${c.socket.remotePort}`,
+        bytesIn: c.bytesIn,
+        bytesOut: c.bytesOut,
+      }));
+  }
+
   stats(): TransportStats {
     const all = [...this.sessions.values(), ...this.handshaking];
     let inb = 0;
@@ -339,7 +351,9 @@ export class TransportManager {
         this.dialing.delete(k);
       }
     }
-    this.deps.log.debug('ntcp2 closed', { direction: conn.direction, peer: peer ? key(peer).slice(0, 6) : undefined, reason: info.reason });
+    const fields = { direction: conn.direction, remote: conn.socket.remoteAddress, peer: peer ? key(peer).slice(0, 6) : undefined, reason: info.reason };
+    if (info.duringHandshake) this.deps.log.info(info.penalize ? 'ntcp2 handshake refused' : 'ntcp2 handshake failed', fields);
+    else this.deps.log.debug('ntcp2 closed', fields);
   }
 
   /** Graceful: Termination to every peer; prompt: drop every socket. */

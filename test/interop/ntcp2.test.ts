@@ -1,0 +1,137 @@
+// NTCP2 against real i2pd 2.45 routers in a private network (../shared/interop/i2pd-testnet.sh):
+// our router (the real `anon-router start`, inside the network's namespace on 198.18.1.1)
+// dials i2pd, is dialed by i2pd, carries 100 netDb round trips, and refuses / is refused by a
+// router of another network id.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decodeRouterInfo, i2pBase64Encode, keysAndCertHash } from '../../src/router/data/index.js';
+import { ROOT } from '../helpers/cli.js';
+import { describeWithI2pd, I2pdTestnet, TESTNET_SCRIPT } from '../helpers/i2pd.js';
+import { NamespacedRouter } from '../helpers/ns-router.js';
+import { waitFor } from '../helpers/wait.js';
+
+const I2PD_ROUTERS = 4;
+
+interface TransportInfo {
+  failedHandshakes: number;
+  sessionList: { peer: string; direction: 'inbound' | 'outbound'; remote: string }[];
+}
+
+describeWithI2pd('NTCP2 with i2pd', () => {
+  let net: I2pdTestnet;
+  let ours: NamespacedRouter;
+  let work: string;
+  let ourHash = '';
+  const i2pdHash: string[] = [];
+
+  beforeAll(async () => {
+    net = new I2pdTestnet(I2PD_ROUTERS);
+    net.up(false);
+    for (let k = 1; k <= I2PD_ROUTERS; k++) {
+      const ri = decodeRouterInfo(new Uint8Array(readFileSync(join(net.routerDir(k), 'router.info'))));
+      i2pdHash[k] = i2pBase64Encode(keysAndCertHash(ri.identity));
+    }
+    work = mkdtempSync(join(tmpdir(), 'anon-ntcp2-interop-'));
+    // Reseed with router 1 (a floodfill) alone: every other i2pd router we meet must have
+    // learned about us from the network and dialed us itself.
+    const reseed = join(work, 'reseed');
+    mkdirSync(reseed);
+    copyFileSync(join(net.routerDir(1), 'router.info'), join(reseed, `routerInfo-${i2pdHash[1]}.dat`));
+    ours = new NamespacedRouter(net, join(work, 'home'));
+    const status = await ours.start(['--host', '198.18.1.1', '--port', String(net.basePort + 501), '--netid', '99', '--testnet', '--reseed', reseed]);
+    ourHash = status.identity.hash;
+  });
+
+  afterAll(async () => {
+    await ours?.stop();
+    net?.down();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('we dial i2pd: the handshake completes, we get its RouterInfo, and i2pd stores ours', async () => {
+    await waitFor('a session with i2pd router 1', async () => (await ours.call<{ connected: string[] }>('peers')).connected.includes(i2pdHash[1]), 30_000);
+    const status = await ours.status();
+    expect(status.peers.known).toBeGreaterThanOrEqual(1);
+    // i2pd writes its netDb to disk about once a minute.
+    const file = join(net.routerDir(1), 'netDb', `r${ourHash[0]}`, `routerInfo-${ourHash}.dat`);
+    await waitFor(`i2pd router 1 to store our RouterInfo (${file})`, () => existsSync(file), 100_000, 2_000);
+    const stored = decodeRouterInfo(new Uint8Array(readFileSync(file)));
+    expect(i2pBase64Encode(keysAndCertHash(stored.identity))).toBe(ourHash);
+    // Nothing in i2pd's log complains about us at error level.
+    const short = ourHash.slice(0, 10);
+    for (let k = 1; k <= I2PD_ROUTERS; k++) {
+      const errors = readFileSync(join(net.routerDir(k), 'i2pd.log'), 'utf8')
+        .split('\n')
+        .filter((l) => /\/error - /.test(l) && l.includes(short));
+      expect(errors, `i2pd router ${k} log`).toEqual([]);
+    }
+  });
+
+  it('i2pd dials us: a router we were never told about learns our RouterInfo and opens a session', async () => {
+    const others = new Set(i2pdHash.slice(2));
+    const session = await waitFor(
+      'an inbound session from an i2pd router other than the reseed one',
+      async () => (await ours.call<TransportInfo>('transport')).sessionList.find((s) => s.direction === 'inbound' && others.has(s.peer)),
+      150_000,
+      1_000,
+    );
+    expect(session.remote).toMatch(/^198\.18\.0\.\d+:\d+$/);
+    // And its RouterInfo (from message 3) is now in our netDb.
+    const peers = await ours.call<{ known: string[] }>('peers');
+    expect(peers.known).toContain(session.peer);
+  });
+
+  it('the data phase carries 100 DatabaseLookup round trips to an i2pd floodfill without a session error', async () => {
+    const before = await ours.call<TransportInfo>('transport');
+    const known = (await ours.call<{ known: string[] }>('peers')).known;
+    let stores = 0;
+    let searchReplies = 0;
+    for (let i = 0; i < 100; i++) {
+      // Even: a router the floodfill knows (→ DatabaseStore); odd: a random key (→ DatabaseSearchReply).
+      const key = i % 2 === 0 ? known[i % known.length] : i2pBase64Encode(new Uint8Array(32).map(() => Math.floor(Math.random() * 256)));
+      const r = await ours.call<{ kind: string; floodfill: string }>('netdb.lookup', { key, floodfill: i2pdHash[1], timeoutMs: 10_000 }, 15_000);
+      expect(r.floodfill).toBe(i2pdHash[1]);
+      if (r.kind === 'store') stores++;
+      else searchReplies++;
+    }
+    expect(stores + searchReplies).toBe(100);
+    expect(stores).toBeGreaterThanOrEqual(50);
+    expect(searchReplies).toBeGreaterThanOrEqual(1);
+    const after = await ours.call<TransportInfo>('transport');
+    expect(after.failedHandshakes).toBe(before.failedHandshakes);
+    expect(after.sessionList.some((s) => s.peer === i2pdHash[1])).toBe(true);
+  });
+
+  it('a router of another network id: i2pd refuses ours, and ours refuses i2pd', async () => {
+    const dial = (netId: number, host: string) =>
+      JSON.parse(
+        execFileSync('bash', [TESTNET_SCRIPT, 'exec', process.execPath, resolve(ROOT, 'test/interop/fixtures/ntcp2-dial.mjs'), join(net.routerDir(2), 'router.info'), String(netId), host], {
+          env: { ...process.env, I2PDNET_DIR: net.dir, I2PDNET_BASEPORT: String(net.basePort) },
+          encoding: 'utf8',
+          timeout: 60_000,
+        }).trim(),
+      );
+    // Control: the same dial with the right network id completes.
+    expect(dial(99, '198.18.1.20')).toMatchObject({ result: 'established', peerHashMatches: true });
+    const refused = dial(98, '198.18.1.21');
+    expect(refused.result).toBe('closed');
+    expect(refused.duringHandshake).toBe(true);
+
+    // Our side: the same router restarted on network 98. i2pd still holds our RouterInfo
+    // (network 99) and dials us; we refuse message 1.
+    await ours.stop();
+    await ours.start(['--netid', '98']);
+    await waitFor(
+      'our router to refuse an i2pd handshake for its network id',
+      () => /ntcp2 handshake refused.*remote=198\.18\.0\.\d+ reason="handshake: network id 99, ours is 98"/.test(readFileSync(ours.log, 'utf8')),
+      120_000,
+      1_000,
+    );
+    const t = await ours.call<TransportInfo>('transport');
+    expect(t.sessionList).toEqual([]);
+  });
+});
+
