@@ -1,8 +1,8 @@
 import { CommandFailure, EXIT } from './exit-codes.js';
-import { MAIN_NET_ID } from '../router/identity/version.js';
-import { createLogger, type LogLevel } from '../router/log.js';
+import { RouterConfigError } from '../router/config.js';
+import { createLogger, type Logger, type LogLevel } from '../router/log.js';
 import { Router } from '../router/router.js';
-import { checkRouterAddress } from '../router/transport/address-policy.js';
+import { AddressPolicyError } from '../router/transport/address-policy.js';
 
 export interface ForegroundOptions {
   home: string;
@@ -22,7 +22,25 @@ export interface ForegroundOptions {
  */
 export async function runRouterForeground(o: ForegroundOptions): Promise<void> {
   const log = createLogger((line) => process.stdout.write(line + '\n'), { level: o.logLevel });
-  const router = await Router.open({
+  let router: Router;
+  try {
+    router = await openRouter(o, log);
+  } catch (e) {
+    // A refused flag value is a usage error (exit 2), said in one line.
+    if (e instanceof RouterConfigError || e instanceof AddressPolicyError) throw new CommandFailure(e.message, EXIT.USAGE);
+    throw e;
+  }
+  try {
+    await router.start();
+  } catch (e) {
+    await router.stop({ graceful: false });
+    throw e;
+  }
+  await runUntilStopped(router, log);
+}
+
+function openRouter(o: ForegroundOptions, log: Logger): Promise<Router> {
+  return Router.open({
     home: o.home,
     reseed: o.reseed,
     log,
@@ -34,17 +52,9 @@ export async function runRouterForeground(o: ForegroundOptions): Promise<void> {
       ntcp2: { ...(o.host !== undefined && { host: o.host }), ...(o.port !== undefined && { port: o.port }) },
     },
   });
-  try {
-    const { config } = router;
-    if (config.testnet && config.netId === MAIN_NET_ID) {
-      throw new CommandFailure('a test network needs its own network id (--netid): 2 is the public I2P network', EXIT.USAGE);
-    }
-    if (config.ntcp2.host !== undefined) checkRouterAddress(config.ntcp2.host, config.testnet);
-    await router.start();
-  } catch (e) {
-    await router.stop({ graceful: false });
-    throw e;
-  }
+}
+
+async function runUntilStopped(router: Router, log: Logger): Promise<void> {
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals++;

@@ -1,6 +1,7 @@
 import { jsonCodec, RouterSublevels, type Storage } from '../state/index.js';
 import { BANDWIDTH_CLASSES, bandwidthClass, type BandwidthClass } from './identity/caps.js';
 import { MAIN_NET_ID } from './identity/version.js';
+import { checkRouterAddress } from './transport/address-policy.js';
 
 /**
  * What the user chose for this router, kept in its LevelDB (`config`), so that flags given to
@@ -76,4 +77,14 @@ export async function saveRouterConfig(storage: Storage, config: RouterConfig): 
 export function publishedBandwidth(config: RouterConfig): BandwidthClass {
   const c = bandwidthClass(config.sharedKBps);
   return BANDWIDTH_CLASSES.indexOf(c) < BANDWIDTH_CLASSES.indexOf('N') ? 'N' : c;
+}
+
+/** The rules a config must meet before a router runs with it (and before it is saved). */
+export function checkRouterConfig(config: RouterConfig): void {
+  validateNetId(config.netId);
+  validatePort(config.ntcp2.port);
+  if (config.testnet && config.netId === MAIN_NET_ID) {
+    throw new RouterConfigError('a test network needs its own network id (--netid): 2 is the public I2P network');
+  }
+  if (config.ntcp2.host !== undefined) checkRouterAddress(config.ntcp2.host, config.testnet);
 }

@@ -1,7 +1,7 @@
 import { writeKeyFile, type Storage } from '../state/index.js';
 import { startControlServer } from './api/control/server.js';
 import type { RouterStatus } from './api/control/protocol.js';
-import { loadRouterConfig, saveRouterConfig, type RouterConfig } from './config.js';
+import { checkRouterConfig, loadRouterConfig, saveRouterConfig, type RouterConfig } from './config.js';
 import { encodeRouterInfo, i2pBase64Encode, routerInfoCaps, type RouterInfo } from './data/index.js';
 import { openRouterState, type RouterPaths } from './home.js';
 import { loadOrCreateLocalIdentity, signLocalRouterInfo, type LocalIdentity } from './identity/local-router.js';
@@ -150,6 +150,8 @@ export class Router {
       const stored = await loadRouterConfig(storage, (n) => random.int(n));
       const given = opts.config ?? {};
       const config: RouterConfig = { ...stored, ...given, ntcp2: { ...stored.ntcp2, ...given.ntcp2 } };
+      // Checked before it is saved: a refused flag must not stick for later starts.
+      checkRouterConfig(config);
       await saveRouterConfig(storage, config);
       const identity = await loadOrCreateLocalIdentity(paths, random);
       return new Router(paths, storage, config, identity, opts.home, opts);

@@ -114,7 +114,14 @@ export class TransportManager {
 
   async start(): Promise<void> {
     if (this.local.host === undefined) return;
-    this.listener = await this.deps.network.listen(this.local.host, this.local.port, (socket) => this.accept(socket));
+    const { host, port } = this.local;
+    try {
+      this.listener = await this.deps.network.listen(host, port, (socket) => this.accept(socket));
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code === 'EADDRINUSE') throw new TransportError(`cannot listen on ${host}:${port}: the port is in use (choose another with --port)`);
+      throw new TransportError(`cannot listen on ${host}:${port}: ${(e as Error).message}`);
+    }
     this.deps.log.info('ntcp2 listening', { host: this.listener.host, port: this.listener.port });
   }
 
@@ -221,7 +228,13 @@ export class TransportManager {
           },
         );
         pending.connection = conn;
-        if (!conn.isClosed) this.handshaking.add(conn);
+        if (!conn.isClosed) return void this.handshaking.add(conn);
+        // It failed before message 1 (e.g. the peer's `s` is unusable): onClosed ran before
+        // `pending.connection` was set, so forget the dial here or it would stay "dialing".
+        if (this.dialing.get(k) === pending) {
+          this.dialing.delete(k);
+          this.counters.dropped += pending.queue.length;
+        }
       },
       (e: Error) => {
         this.deps.log.debug('dial failed', { peer: k.slice(0, 6), host: target.host, port: target.port, error: e.message });
@@ -253,8 +266,9 @@ export class TransportManager {
   private accept(socket: Connection): void {
     const now = this.deps.clock.now();
     const ip = socket.remoteAddress;
-    let inbound = this.handshaking.size;
-    for (const c of this.sessions.values()) if (c.direction === 'inbound') inbound++;
+    // Inbound handshakes and sessions only: our own dials have their own limit.
+    let inbound = 0;
+    for (const c of [...this.handshaking, ...this.sessions.values()]) if (c.direction === 'inbound') inbound++;
     if (this.stopping || inbound >= this.limits.maxInbound || (this.perIp.get(ip) ?? 0) >= this.limits.maxPerIp || this.penalties.isBanned(ip, now)) {
       this.counters.refused++;
       socket.destroy();
@@ -296,8 +310,10 @@ export class TransportManager {
     if (pending && pending.connection === conn) this.dialing.delete(k);
     if (existing?.isEstablished) {
       // Simultaneous dials: both sides keep the session initiated by the lower router hash.
+      // Both from the same side: the peer dialed again (restarted, or its old connection is
+      // dead to it), so the new one is the live one.
       const initiatorOf = (c: Ntcp2Connection) => (c.direction === 'outbound' ? this.local.routerHash : peer);
-      const keepNew = compareDistance(initiatorOf(conn), initiatorOf(existing)) < 0;
+      const keepNew = conn.direction === existing.direction || compareDistance(initiatorOf(conn), initiatorOf(existing)) < 0;
       const [keep, drop] = keepNew ? [conn, existing] : [existing, conn];
       this.sessions.set(k, keep);
       drop.terminate(TerminationReason.NormalClose, 'duplicate session');

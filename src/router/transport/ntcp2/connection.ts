@@ -23,6 +23,11 @@ export interface Ntcp2ConnectionLimits {
   maxQueuedBytes: number;
   /** Upper bound on how long a probe read lingers after a bad message 1. */
   probeTimeoutMs: number;
+  /**
+   * After we send Termination we keep reading (frames the peer sent before it saw ours are
+   * still delivered) until the peer closes, at most this long.
+   */
+  lingerMs: number;
 }
 
 export const DEFAULT_CONNECTION_LIMITS: Ntcp2ConnectionLimits = {
@@ -30,6 +35,7 @@ export const DEFAULT_CONNECTION_LIMITS: Ntcp2ConnectionLimits = {
   idleTimeoutMs: 5 * 60_000,
   maxQueuedBytes: 1 << 20,
   probeTimeoutMs: 5_000,
+  lingerMs: 10_000,
 };
 
 export interface Ntcp2CloseInfo {
@@ -71,6 +77,8 @@ export class Ntcp2Connection {
   private data: Ntcp2DataPhase | undefined;
   private established: Ntcp2Established | undefined;
   private probeRemaining = -1;
+  /** We sent Termination: still delivering what arrives until the peer closes (bounded). */
+  private lingering = false;
   private timer: TimerHandle | undefined;
   private lastReceive = 0;
   private queue: Uint8Array[] = [];
@@ -90,7 +98,12 @@ export class Ntcp2Connection {
     this.limits = { ...DEFAULT_CONNECTION_LIMITS, ...c.limits };
     this.socket.setNoDelay(true);
     this.socket.on('data', (chunk) => this.onData(chunk));
-    this.socket.on('close', () => this.finish({ reason: 'socket closed', penalize: false, duringHandshake: !this.established }));
+    this.socket.on('close', () => {
+      // The probe and linger timers outlive finish(); the socket's end is theirs too.
+      this.clearTimer();
+      this.lingering = false;
+      this.finish({ reason: 'socket closed', penalize: false, duringHandshake: !this.established });
+    });
     this.setTimer(this.limits.handshakeTimeoutMs, () => this.fail('handshake timeout', false));
   }
 
@@ -155,7 +168,11 @@ export class Ntcp2Connection {
     this.write(this.data.seal([{ kind: 'routerInfo', flood, routerInfo: bytes }, ...this.padding()]));
   }
 
-  /** Send a Termination block, then close. */
+  /**
+   * Send a Termination block, then close our side. Frames the peer sent before it saw the
+   * Termination are still delivered (a duplicate session dropped on a simultaneous dial may
+   * carry messages) until the peer closes, or for at most `lingerMs`.
+   */
   terminate(reason: number, why: string): void {
     if (this.closedInfo) return;
     if (this.data) {
@@ -163,6 +180,8 @@ export class Ntcp2Connection {
       this.write(this.data.terminate(reason));
     }
     this.finish({ reason: why, penalize: false, duringHandshake: !this.established });
+    this.lingering = this.data !== undefined;
+    this.timer = this.clock.setTimer(this.limits.lingerMs, () => this.destroySocket());
     this.socket.close();
   }
 
@@ -198,15 +217,32 @@ export class Ntcp2Connection {
     this.timer = this.clock.setTimer(ms, fn);
   }
 
+  private clearTimer(): void {
+    if (this.timer) this.clock.clearTimer(this.timer);
+    this.timer = undefined;
+  }
+
+  /** The end of a probe read or a linger: no timer may outlive the socket. */
+  private destroySocket(): void {
+    this.clearTimer();
+    this.lingering = false;
+    this.socket.destroy();
+  }
+
   private onData(chunk: Uint8Array): void {
-    if (this.closedInfo) return;
-    this.bytesIn += chunk.length;
+    if (this.lingering) {
+      this.bytesIn += chunk.length;
+      return this.onFrames(chunk);
+    }
     if (this.probeRemaining >= 0) {
       // Probing resistance: read a random amount after a bad message 1, then close.
+      this.bytesIn += chunk.length;
       this.probeRemaining -= chunk.length;
-      if (this.probeRemaining <= 0) this.socket.destroy();
+      if (this.probeRemaining <= 0) this.destroySocket();
       return;
     }
+    if (this.closedInfo) return;
+    this.bytesIn += chunk.length;
     if (this.data) return this.onFrames(chunk);
     const step = this.machine!.receive(chunk);
     for (const out of step.send ?? []) this.write(out);
@@ -218,8 +254,10 @@ export class Ntcp2Connection {
       this.lastReceive = this.clock.now();
       this.armIdle();
       this.handlers.established(this, step.done);
-      if (this.closedInfo) return;
-      if (this.queue.length > 0) this.flush();
+      // The handler may have terminated it (a duplicate session): frames behind message 3
+      // are still the peer's messages, delivered while we linger.
+      if (this.closedInfo && !this.lingering) return;
+      if (!this.closedInfo && this.queue.length > 0) this.flush();
       if (step.leftover && step.leftover.length > 0) this.onFrames(step.leftover);
     }
   }
@@ -228,10 +266,10 @@ export class Ntcp2Connection {
     if (err.probe && this.direction === 'inbound') {
       this.finish({ reason: `handshake: ${err.message}`, penalize: true, duringHandshake: true });
       this.probeRemaining = err.probe.readBytes;
-      if (this.probeRemaining === 0) return this.socket.destroy();
+      if (this.probeRemaining === 0) return this.destroySocket();
       // Bounded: a peer that stops sending is dropped after a random while.
       const wait = 1 + this.random.int(this.limits.probeTimeoutMs);
-      this.timer = this.clock.setTimer(wait, () => this.socket.destroy());
+      this.timer = this.clock.setTimer(wait, () => this.destroySocket());
       return;
     }
     this.fail(`handshake: ${err.message}`, true);
@@ -242,7 +280,7 @@ export class Ntcp2Connection {
     if (frames.length > 0) this.lastReceive = this.clock.now();
     for (const blocks of frames) {
       for (const b of blocks) {
-        if (this.closedInfo) return;
+        if (this.closedInfo && !this.lingering) return;
         switch (b.kind) {
           case 'i2np':
             this.handlers.message(this, b.message.slice());
@@ -251,7 +289,10 @@ export class Ntcp2Connection {
             this.handlers.routerInfo(this, b.routerInfo.slice(), b.flood);
             break;
           case 'termination':
+            if (this.lingering) return this.destroySocket();
             this.finish({ reason: `peer terminated (reason ${b.reason})`, penalize: false, duringHandshake: false, peerTermination: b.reason });
+            // Bounded: a peer that says goodbye but keeps its side open is cut after lingerMs.
+            this.timer = this.clock.setTimer(this.limits.lingerMs, () => this.destroySocket());
             this.socket.close();
             return;
           default:
@@ -261,6 +302,8 @@ export class Ntcp2Connection {
       }
     }
     if (error) {
+      // While lingering we already said goodbye; garbage now only ends the read.
+      if (this.lingering) return this.destroySocket();
       this.write(this.data!.terminate(error.terminationReason ?? TerminationReason.DataPhaseAeadFailure));
       this.fail(`data phase: ${error.message}`, true);
     }
