@@ -106,6 +106,7 @@ export class Router {
       target: 8,
       perTick: 4,
       intervalMs: 15_000,
+      catchUpMs: 2_000,
     });
   }
 

@@ -20,7 +20,10 @@ export class PeerConnector {
       connect: (hash: Uint8Array) => boolean;
       target: number;
       perTick: number;
+      /** Between checks once the target is met. */
       intervalMs: number;
+      /** Between checks while below it: joining the network should not wait a full interval. */
+      catchUpMs: number;
     },
   ) {}
 
@@ -42,7 +45,8 @@ export class PeerConnector {
       }
     }
     if (this.timer) d.clock.clearTimer(this.timer);
-    this.timer = d.clock.setTimer(d.intervalMs, () => this.tick());
+    const below = d.connectedCount() + dialed < d.target && d.known().length > d.connectedCount();
+    this.timer = d.clock.setTimer(below ? d.catchUpMs : d.intervalMs, () => this.tick());
     return dialed;
   }
 
