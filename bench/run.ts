@@ -6,6 +6,7 @@ import { benchCrypto } from './crypto.js';
 import { benchData } from './data.js';
 import { benchI2np } from './i2np.js';
 import { benchNtcp2 } from './ntcp2.js';
+import { benchNtcp2Loopback } from './ntcp2-loopback.js';
 import type { BenchRow } from './types.js';
 
 interface Line {
@@ -62,6 +63,7 @@ const sections: [string, BenchRow[]][] = [
   ['Common structures (src/router/data)', await benchData()],
   ['I2NP messages (src/router/i2np)', await benchI2np()],
   ['NTCP2 in memory (src/router/transport/ntcp2)', await benchNtcp2()],
+  ['NTCP2 between two routers over TCP on 127.0.0.1', await benchNtcp2Loopback()],
 ];
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 console.log(`# anon bench — ${started.toISOString()} — ${machine}\n`);

@@ -70,4 +70,7 @@ async function runUntilStopped(router: Router, log: Logger): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
+  // The state is closed. Sockets of peers that never answer our Termination may linger a few
+  // seconds more; they must not hold the process.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 1_000).unref();
 }

@@ -13,7 +13,7 @@ import { InboundDispatcher } from './inbound.js';
 import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
 import { i2pBase64Decode, isFloodfill } from './data/index.js';
-import { shortId } from './info.js';
+import { routerInfoReport, shortId } from './info.js';
 import { silentLogger, type Logger } from './log.js';
 import { cryptoRandom, nodeNetwork, systemClock, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
 
@@ -202,6 +202,10 @@ export class Router {
         connected: this.transport.connectedPeers().map((h) => i2pBase64Encode(h)),
         known: this.netDb.all().map((e) => e.key),
       }),
+      info: async () => {
+        const { ri, bytes } = this.routerInfo();
+        return routerInfoReport(this.paths, { ...this.identity, created: false }, ri, bytes);
+      },
       transport: async () => ({ ...this.transport.stats(), sessionList: this.transport.sessionList(), inbound: this.inbound.counters }),
       stop: async (params: unknown) => {
         const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;

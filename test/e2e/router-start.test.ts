@@ -95,7 +95,12 @@ describe('anon-router start: two routers, signals, restart from its own netDb', 
 
   it('restarted without --reseed, B still knows A (its own netDb) and reconnects', async () => {
     const ra = startRouter(a, []);
-    await waitFor('router A again', () => statusOf(a), 20_000);
+    const sa = await waitFor('router A again', () => statusOf(a), 20_000);
+    // While it runs, `info` asks the router instead of failing on its lock.
+    const info = runCli('anon-router', ['info', '--json', '--home', a]);
+    expect(info.status, info.stderr).toBe(0);
+    expect(JSON.parse(info.stdout).hash).toBe(sa.identity.hash);
+    expect(JSON.parse(info.stdout).routerInfo.summary.addresses[0]).toBe('NTCP2 127.0.1.31:' + (basePort + 1));
     const rb = startRouter(b, []);
     const s = await waitFor('B reconnected to A from its own netDb', () => {
       const st = statusOf(b);

@@ -50,7 +50,10 @@ export interface Ntcp2CloseInfo {
 
 export interface Ntcp2ConnectionHandlers {
   established(conn: Ntcp2Connection, info: Ntcp2Established): void;
-  /** One I2NP message with the short header. The bytes are a copy the handler may keep. */
+  /**
+   * One I2NP message with the short header. The bytes are a copy the handler may keep. It may
+   * come after `closed` when we terminated: what the peer sent before seeing our Termination.
+   */
   message(conn: Ntcp2Connection, i2np: Uint8Array): void;
   routerInfo(conn: Ntcp2Connection, bytes: Uint8Array, flood: boolean): void;
   closed(conn: Ntcp2Connection, info: Ntcp2CloseInfo): void;
