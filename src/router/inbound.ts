@@ -3,6 +3,8 @@ import { checkExpiration, decodeMessage, gunzipRouterInfo, I2npType, StoreType, 
 import type { Logger } from './log.js';
 import type { DirectLookups } from './netdb/direct-lookup.js';
 import type { RouterInfoStore } from './netdb/router-info-store.js';
+import { describeDelivery, outgoingBytes, type Floodfill, type Outgoing } from './netdb/floodfill.js';
+import type { I2npBody } from './i2np/index.js';
 
 
 /**
@@ -27,6 +29,10 @@ export class InboundDispatcher {
       netDb: RouterInfoStore;
       lookups: DirectLookups;
       log: Logger;
+      /** Present when this router is a floodfill: it answers lookups and acknowledges stores. */
+      floodfill?: Floodfill;
+      send: (to: Uint8Array, i2npShort: Uint8Array) => boolean;
+      envelope: (body: I2npBody) => I2npMessage;
     },
   ) {}
 
@@ -58,7 +64,10 @@ export class InboundDispatcher {
             this.counters.undecodable++;
             return;
           }
-          void this.storeRouterInfo(from, ri, answered ? 'lookup' : 'flood', msg.key);
+          const store = msg;
+          void this.storeRouterInfo(from, ri, answered ? 'lookup' : 'flood', msg.key).then((outcome) => {
+            if (this.deps.floodfill) this.sendAll(this.deps.floodfill.afterStore(store, outcome, from));
+          });
         } else if (!answered) {
           this.unhandled(`DatabaseStore(type ${msg.storeType})`);
         }
@@ -66,6 +75,13 @@ export class InboundDispatcher {
       case I2npType.DatabaseSearchReply:
         if (!answered) this.unhandled('DatabaseSearchReply');
         return;
+      case I2npType.DatabaseLookup: {
+        if (!this.deps.floodfill) return this.unhandled('DatabaseLookup (not a floodfill)');
+        const reply = this.deps.floodfill.answerLookup(msg);
+        if (typeof reply === 'string') return this.unhandled(`DatabaseLookup (${reply})`);
+        this.sendAll([reply]);
+        return;
+      }
       default:
         this.unhandled(`type ${msg.type}`);
     }
@@ -76,7 +92,14 @@ export class InboundDispatcher {
     void this.storeRouterInfo(from, bytes, 'ntcp2');
   }
 
-  private async storeRouterInfo(from: Uint8Array, bytes: Uint8Array, source: string, expectedHash?: Uint8Array): Promise<void> {
+  private sendAll(out: Outgoing[]): void {
+    for (const o of out) {
+      const { to, bytes } = outgoingBytes(o, this.deps.envelope);
+      if (!this.deps.send(to, bytes)) this.deps.log.debug('floodfill reply not sent', { to: describeDelivery(o.delivery) });
+    }
+  }
+
+  private async storeRouterInfo(from: Uint8Array, bytes: Uint8Array, source: string, expectedHash?: Uint8Array): Promise<'accepted' | 'duplicate' | 'refused'> {
     try {
       const r = await this.deps.netDb.store(bytes, { now: this.deps.now(), source, ...(expectedHash && { expectedHash }) });
       if (r.accepted) this.counters.routerInfosAccepted++;
@@ -84,8 +107,10 @@ export class InboundDispatcher {
         this.counters.routerInfosRefused++;
         this.deps.log.debug('routerinfo refused', { peer: short(from), reason: r.reason });
       }
+      return r.accepted ? 'accepted' : r.reason === 'duplicate' ? 'duplicate' : 'refused';
     } catch (e) {
       this.deps.log.warn('netdb store failed', { error: (e as Error).message });
+      return 'refused';
     }
   }
 

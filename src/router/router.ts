@@ -6,9 +6,10 @@ import { encodeRouterInfo, i2pBase64Encode, routerInfoCaps, type RouterInfo } fr
 import { openRouterState, type RouterPaths } from './home.js';
 import { loadOrCreateLocalIdentity, signLocalRouterInfo, type LocalIdentity } from './identity/local-router.js';
 import { ROUTER_VERSION } from './identity/version.js';
-import { loadReseed, RouterInfoStore } from './netdb/index.js';
+import { loadReseed, RouterInfoStore, routerInfoSummary } from './netdb/index.js';
 import { DirectLookups, type DirectLookupResult } from './netdb/direct-lookup.js';
-import { encodeMessage, gzipRouterInfo, I2npType, StoreType } from './i2np/index.js';
+import { encodeMessage, gzipRouterInfo, I2npType, StoreType, type I2npBody, type I2npMessage } from './i2np/index.js';
+import { Floodfill } from './netdb/floodfill.js';
 import { InboundDispatcher } from './inbound.js';
 import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
@@ -16,6 +17,16 @@ import { i2pBase64Decode, isFloodfill } from './data/index.js';
 import { routerInfoReport, shortId } from './info.js';
 import { silentLogger, type Logger } from './log.js';
 import { cryptoRandom, nodeNetwork, systemClock, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
+
+/** The netDb stores asynchronously; a just-arrived entry may take a moment to be indexed. */
+async function waitForEntry<T>(get: () => T | undefined, ms: number): Promise<T | undefined> {
+  for (let waited = 0; waited <= ms; waited += 50) {
+    const v = get();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}
 
 /** Re-sign our RouterInfo this often; peers refuse one older than 90 minutes (PITFALLS.md). */
 const ROUTER_INFO_REFRESH_MS = 30 * 60_000;
@@ -51,6 +62,7 @@ export class Router {
   readonly transport: TransportManager;
   readonly lookups: DirectLookups;
   private readonly inbound: InboundDispatcher;
+  readonly floodfill: Floodfill | undefined;
   private readonly connector: PeerConnector;
   private readonly reseedPath: string | undefined;
 
@@ -95,7 +107,17 @@ export class Router {
       },
     );
     this.lookups = new DirectLookups({ ourHash: identity.keys.hash, clock: this.clock, random: this.random, send: (p, m) => this.transport.send(p, m) });
-    this.inbound = new InboundDispatcher({ now, netDb: this.netDb, lookups: this.lookups, log: this.log.child('i2np') });
+    const envelope = (body: I2npBody) => ({ ...body, msgId: 1 + this.random.int(0xfffffffe), expiration: this.clock.now() + 60_000 }) as I2npMessage;
+    this.floodfill = config.floodfill ? new Floodfill({ ourHash: identity.keys.hash, netDb: this.netDb, random: this.random, now }) : undefined;
+    this.inbound = new InboundDispatcher({
+      now,
+      netDb: this.netDb,
+      lookups: this.lookups,
+      log: this.log.child('i2np'),
+      floodfill: this.floodfill,
+      send: (to, bytes) => this.transport.send(to, bytes),
+      envelope,
+    });
     this.connector = new PeerConnector({
       clock: this.clock,
       random: this.random,
@@ -207,6 +229,29 @@ export class Router {
         return routerInfoReport(this.paths, { ...this.identity, created: false }, ri, bytes);
       },
       transport: async () => ({ ...this.transport.stats(), sessionList: this.transport.sessionList(), inbound: this.inbound.counters }),
+      'netdb.stats': async () => ({
+        routerInfos: this.netDb.count,
+        floodfills: this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).length,
+        floodfill: this.floodfill ? { ...this.floodfill.counters } : null,
+        inbound: { ...this.inbound.counters },
+        lookupsInFlight: this.lookups.pending,
+      }),
+      'netdb.find': async (params: unknown) => {
+        const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
+        if (typeof p.key !== 'string') throw new Error('params.key: a router hash in I2P base64');
+        const key = i2pBase64Decode(p.key, 'key');
+        const local = this.netDb.get(key);
+        if (local) return { found: true, source: 'local netDb', router: routerInfoSummary(local.routerInfo) };
+        const ff = typeof p.floodfill === 'string' ? i2pBase64Decode(p.floodfill, 'floodfill') : undefined;
+        const r = await this.lookupDirect(key, ff, typeof p.timeoutMs === 'number' ? p.timeoutMs : undefined);
+        if (r.kind === 'searchReply') return { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, closerPeers: r.peers.map((h) => i2pBase64Encode(h)) };
+        // The DatabaseStore answer was stored (verified) by the dispatcher as it arrived.
+        const stored = await waitForEntry(() => this.netDb.get(key), 1_000);
+        return stored
+          ? { found: true, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, router: routerInfoSummary(stored.routerInfo) }
+          : { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, refused: 'the RouterInfo it sent did not verify' };
+      },
+      'netdb.list': async () => this.netDb.all().map((e) => routerInfoSummary(e.routerInfo)),
       stop: async (params: unknown) => {
         const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;
         // Answer first, then stop: the caller waits for the process to exit.

@@ -102,11 +102,12 @@ export interface ExpirationWindow {
 }
 
 /**
- * The spec recommends rejecting expirations more than 60 s ahead; for the past side we allow the
- * same 60 s of clock skew that i2pd allows (I2NP_MESSAGE_CLOCK_SKEW). i2pd accepts up to 3 min
- * ahead: a caller that sees drops from skewed peers can widen `maxFutureMs`.
+ * 60 s of clock skew on the past side, as i2pd (I2NP_MESSAGE_CLOCK_SKEW). On the future side a
+ * sender's own lifetime (routers give messages up to 60 s) adds to the skew NTCP2 tolerates
+ * (60 s), and the short header rounds to whole seconds: a 60 s window dropped our own lookups
+ * whenever the rounding went up. i2pd accepts 3 minutes ahead; so do we.
  */
-export const DEFAULT_EXPIRATION_WINDOW: ExpirationWindow = { maxPastMs: 60_000, maxFutureMs: 60_000 };
+export const DEFAULT_EXPIRATION_WINDOW: ExpirationWindow = { maxPastMs: 60_000, maxFutureMs: 180_000 };
 
 /** Kept apart from the codecs: decoding never depends on the clock. */
 export function checkExpiration(

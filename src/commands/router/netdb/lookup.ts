@@ -1,0 +1,51 @@
+import { Args, Flags } from '@oclif/core';
+import { BaseCommand } from '../../../cli/base-command.js';
+import { UsageError } from '../../../cli/exit-codes.js';
+
+export default class NetdbLookupCommand extends BaseCommand {
+  static override summary = 'Look up a router by its hash: in our netDb, else by asking a floodfill.';
+  static override description = `HASH is a router hash in I2P base64 (44 characters). The running router answers from its own netDb when it can, else asks a floodfill it knows (or --floodfill) directly over NTCP2: the answer is the RouterInfo (DatabaseStore) or the closest floodfills it knows (DatabaseSearchReply).
+
+Exit codes: 0 found, 1 not found or failure (no router running, no floodfill answered), 2 usage error (e.g. a malformed hash).`;
+  static override examples = ['<%= config.bin %> <%= command.id %> 65QzoMP9cZvXz~fpbmiP7yqjm~teRlf7K~SPkY8FXAk='];
+  static override enableJsonFlag = true;
+  static override args = { hash: Args.string({ description: 'router hash (I2P base64)', required: true }) };
+  static override flags = {
+    floodfill: Flags.string({ description: 'ask this floodfill (hash, I2P base64) instead of one chosen at random' }),
+    timeout: Flags.integer({ description: 'seconds to wait for the floodfill', default: 15, min: 1, max: 120 }),
+  };
+
+  async run(): Promise<unknown> {
+    const { args, flags } = await this.parse(NetdbLookupCommand);
+    const { i2pBase64Decode } = await import('../../../router/data/base64.js');
+    for (const [what, value] of [['HASH', args.hash], ['--floodfill', flags.floodfill]] as const) {
+      if (value === undefined) continue;
+      let ok = false;
+      try {
+        ok = i2pBase64Decode(value).length === 32;
+      } catch {
+        ok = false;
+      }
+      if (!ok) throw new UsageError(`${what}: not a router hash (44 characters of I2P base64)`);
+    }
+    const { askRouter } = await import('../../../cli/ask-router.js');
+    const { CommandFailure } = await import('../../../cli/exit-codes.js');
+    const r = (await askRouter(flags.home, 'netdb.find', { key: args.hash, floodfill: flags.floodfill, timeoutMs: flags.timeout * 1000 }, flags.timeout * 1000 + 5000)) as {
+      found: boolean;
+      source: string;
+      router?: Record<string, unknown>;
+      closerPeers?: string[];
+      floodfill?: string;
+      rttMs?: number;
+    };
+    if (!this.jsonEnabled()) {
+      const { renderTree } = await import('../../../cli/render.js');
+      this.log(renderTree(r as Parameters<typeof renderTree>[0]).join('\n'));
+    }
+    if (!r.found) {
+      if (this.jsonEnabled()) process.exitCode = 1;
+      else throw new CommandFailure(`${args.hash}: not found${r.floodfill ? ` (floodfill ${r.floodfill.slice(0, 6)} knows ${r.closerPeers?.length ?? 0} closer peers)` : ''}`);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { encodeRouterInfo, equalBytes, i2pBase64Encode } from '../../../src/router/data/index.js';
+import { buildRouterInfo } from '../../../src/router/identity/router-info-builder.js';
+import { decodeMessage, gunzipRouterInfo, I2npType, StoreType, type DatabaseLookup, type DatabaseStore, type I2npBody, type I2npMessage } from '../../../src/router/i2np/index.js';
+import { Floodfill, FLOOD_COUNT, outgoingBytes } from '../../../src/router/netdb/floodfill.js';
+import { closest, routingKey } from '../../../src/router/netdb/routing-key.js';
+import { RouterInfoStore } from '../../../src/router/netdb/router-info-store.js';
+import { seededRandom } from '../../../src/router/runtime/index.js';
+import { openMemoryStorage } from '../../../src/state/index.js';
+import { testKeys } from './helpers.js';
+
+const NETID = 77;
+const NOW = Date.UTC(2026, 10, 26, 1, 0, 0);
+
+async function setup(routers: number, floodfills: number) {
+  const storage = await openMemoryStorage({ schema: 1 });
+  const us = testKeys(0);
+  const netDb = new RouterInfoStore({ storage, netId: NETID, ownHash: us.hash });
+  const all = [];
+  for (let i = 1; i <= routers; i++) {
+    const keys = testKeys(i);
+    const bytes = encodeRouterInfo(buildRouterInfo(keys, { netId: NETID, published: NOW - 1000, floodfill: i <= floodfills }));
+    expect((await netDb.store(bytes, { now: NOW, source: 'test' })).accepted).toBe(true);
+    all.push({ keys, bytes, floodfill: i <= floodfills });
+  }
+  const ff = new Floodfill({ ourHash: us.hash, netDb, random: seededRandom(new Uint8Array([1])), now: () => NOW });
+  return { ff, all, us, storage };
+}
+
+const lookup = (key: Uint8Array, from: Uint8Array, extra: Partial<DatabaseLookup> = {}): DatabaseLookup => ({
+  type: I2npType.DatabaseLookup,
+  key,
+  from,
+  lookupType: 'routerinfo',
+  excludedPeers: [],
+  encryption: { kind: 'none' },
+  ...extra,
+});
+
+describe('Floodfill', () => {
+  it('answers a lookup for a router it holds with its RouterInfo, sent straight back', async () => {
+    const { ff, all } = await setup(6, 3);
+    const asker = all[5].keys.hash;
+    const reply = ff.answerLookup(lookup(all[3].keys.hash, asker));
+    if (typeof reply === 'string') throw new Error(reply);
+    expect(reply.delivery).toEqual({ kind: 'router', to: asker });
+    const store = reply.message as I2npMessage & DatabaseStore;
+    expect(store.type).toBe(I2npType.DatabaseStore);
+    expect(store.storeType).toBe(StoreType.RouterInfo);
+    expect(Buffer.from(gunzipRouterInfo(store.data)).equals(Buffer.from(all[3].bytes))).toBe(true);
+  });
+
+  it('answers an unknown key with the closest floodfills, never the asker nor excluded peers', async () => {
+    const { ff, all } = await setup(8, 5);
+    const key = new Uint8Array(32).fill(7);
+    const asker = all[0].keys.hash;
+    const excluded = all[1].keys.hash;
+    const reply = ff.answerLookup(lookup(key, asker, { excludedPeers: [excluded] }));
+    if (typeof reply === 'string') throw new Error(reply);
+    const sr = reply.message as Extract<I2npMessage, { type: typeof I2npType.DatabaseSearchReply }>;
+    expect(sr.type).toBe(I2npType.DatabaseSearchReply);
+    const candidates = all.filter((r) => r.floodfill && !equalBytes(r.keys.hash, asker) && !equalBytes(r.keys.hash, excluded)).map((r) => r.keys.hash);
+    expect(sr.peers.map(i2pBase64Encode)).toEqual(closest(routingKey(key, NOW), candidates, 3).map(i2pBase64Encode));
+    expect(ff.counters).toMatchObject({ lookups: 1, notFound: 1 });
+  });
+
+  it('exploration lookups get routers that are not floodfills', async () => {
+    const { ff, all } = await setup(8, 3);
+    const reply = ff.answerLookup(lookup(new Uint8Array(32), all[0].keys.hash, { lookupType: 'exploration' }));
+    if (typeof reply === 'string') throw new Error(reply);
+    const sr = reply.message as Extract<I2npMessage, { type: typeof I2npType.DatabaseSearchReply }>;
+    const nonFloodfills = new Set(all.filter((r) => !r.floodfill).map((r) => i2pBase64Encode(r.keys.hash)));
+    expect(sr.peers.length).toBe(3);
+    for (const p of sr.peers) expect(nonFloodfills.has(i2pBase64Encode(p))).toBe(true);
+  });
+
+  it('a reply tunnel turns the answer into a TunnelGateway message to its gateway', async () => {
+    const { ff, all } = await setup(3, 1);
+    const gateway = all[2].keys.hash;
+    const reply = ff.answerLookup(lookup(all[0].keys.hash, gateway, { replyTunnelId: 4242 }));
+    if (typeof reply === 'string') throw new Error(reply);
+    const envelope = (b: I2npBody) => ({ ...b, msgId: 9, expiration: NOW + 60_000 }) as I2npMessage;
+    const { to, bytes } = outgoingBytes(reply, envelope);
+    expect(equalBytes(to, gateway)).toBe(true);
+    const tg = decodeMessage(bytes, 'short');
+    if (tg.type !== I2npType.TunnelGateway) throw new Error('expected a TunnelGateway');
+    expect(tg.tunnelId).toBe(4242);
+    expect(decodeMessage(tg.message, 'standard').type).toBe(I2npType.DatabaseStore);
+  });
+
+  it('refuses lookups whose reply must be encrypted (router garlic not here yet) and counts them', async () => {
+    const { ff, all } = await setup(2, 1);
+    const r = ff.answerLookup(lookup(all[0].keys.hash, all[1].keys.hash, { encryption: { kind: 'ecies', replyKey: new Uint8Array(32), replyTag: new Uint8Array(8) } }));
+    expect(r).toBe('encrypted-reply-unsupported');
+    expect(ff.counters.refused).toBe(1);
+  });
+
+  it('acknowledges a store with a reply token and floods it to the closest other floodfills', async () => {
+    const { ff, all } = await setup(8, 6);
+    const publisher = all[7];
+    const store: DatabaseStore = {
+      type: I2npType.DatabaseStore,
+      key: publisher.keys.hash,
+      storeType: StoreType.RouterInfo,
+      reply: { token: 31337, tunnelId: 0, gateway: publisher.keys.hash },
+      data: new Uint8Array([1, 2, 3]),
+    };
+    const out = ff.afterStore(store, 'accepted', publisher.keys.hash);
+    expect(out[0].delivery).toEqual({ kind: 'router', to: publisher.keys.hash });
+    expect(out[0].message).toMatchObject({ type: I2npType.DeliveryStatus, deliveredMsgId: 31337 });
+    const floods = out.slice(1);
+    expect(floods).toHaveLength(FLOOD_COUNT);
+    for (const f of floods) {
+      expect(f.message).toMatchObject({ type: I2npType.DatabaseStore, storeType: StoreType.RouterInfo });
+      expect((f.message as DatabaseStore).reply).toBeUndefined();
+      expect(equalBytes((f.delivery as { to: Uint8Array }).to, publisher.keys.hash)).toBe(false);
+    }
+    // A store without a reply token (a flood from another floodfill) is not flooded again.
+    expect(ff.afterStore({ ...store, reply: undefined }, 'accepted', all[0].keys.hash)).toEqual([]);
+    // A duplicate is acknowledged (we hold it) but not flooded again; a refused store gets nothing.
+    expect(ff.afterStore(store, 'duplicate', publisher.keys.hash)).toHaveLength(1);
+    expect(ff.afterStore(store, 'refused', publisher.keys.hash)).toEqual([]);
+  });
+});
