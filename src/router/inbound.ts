@@ -33,6 +33,8 @@ export class InboundDispatcher {
       floodfill?: Floodfill;
       send: (to: Uint8Array, i2npShort: Uint8Array) => boolean;
       envelope: (body: I2npBody) => I2npMessage;
+      /** A DeliveryStatus: true when it confirmed something of ours (e.g. a RouterInfo publication). */
+      onDeliveryStatus?: (msg: Extract<I2npMessage, { type: typeof I2npType.DeliveryStatus }>) => boolean;
     },
   ) {}
 
@@ -74,6 +76,9 @@ export class InboundDispatcher {
         return;
       case I2npType.DatabaseSearchReply:
         if (!answered) this.unhandled('DatabaseSearchReply');
+        return;
+      case I2npType.DeliveryStatus:
+        if (!this.deps.onDeliveryStatus?.(msg)) this.unhandled('DeliveryStatus');
         return;
       case I2npType.DatabaseLookup: {
         if (!this.deps.floodfill) return this.unhandled('DatabaseLookup (not a floodfill)');

@@ -10,6 +10,7 @@ import { loadReseed, RouterInfoStore, routerInfoSummary } from './netdb/index.js
 import { DirectLookups, type DirectLookupResult } from './netdb/direct-lookup.js';
 import { encodeMessage, gzipRouterInfo, I2npType, StoreType, type I2npBody, type I2npMessage } from './i2np/index.js';
 import { Floodfill } from './netdb/floodfill.js';
+import { RouterInfoPublisher } from './netdb/publisher.js';
 import { InboundDispatcher } from './inbound.js';
 import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
@@ -63,6 +64,7 @@ export class Router {
   readonly lookups: DirectLookups;
   private readonly inbound: InboundDispatcher;
   readonly floodfill: Floodfill | undefined;
+  readonly publisher: RouterInfoPublisher;
   private readonly connector: PeerConnector;
   private readonly reseedPath: string | undefined;
 
@@ -117,6 +119,16 @@ export class Router {
       floodfill: this.floodfill,
       send: (to, bytes) => this.transport.send(to, bytes),
       envelope,
+      onDeliveryStatus: (m) => this.publisher.onDeliveryStatus(m),
+    });
+    this.publisher = new RouterInfoPublisher({
+      clock: this.clock,
+      random: this.random,
+      ourHash: identity.keys.hash,
+      routerInfo: () => this.routerInfo().bytes,
+      floodfills: () => this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).map((e) => e.hash),
+      send: (to, bytes) => this.transport.send(to, bytes),
+      log: this.log.child('netdb'),
     });
     this.connector = new PeerConnector({
       clock: this.clock,
@@ -207,6 +219,7 @@ export class Router {
     if (this.config.ntcp2.host === undefined) this.log.warn('no --host: not reachable (caps U), dialing out only');
     await this.transport.start();
     this.connector.start();
+    this.publisher.start();
     this.control = await startControlServer(this.paths.controlSocket, {
       status: async () => this.status(),
       'netdb.lookup': async (params) => {
@@ -233,6 +246,7 @@ export class Router {
         routerInfos: this.netDb.count,
         floodfills: this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).length,
         floodfill: this.floodfill ? { ...this.floodfill.counters } : null,
+        publishing: { ...this.publisher.counters, lastConfirmed: this.publisher.lastConfirmedAt ? new Date(this.publisher.lastConfirmedAt).toISOString() : null },
         inbound: { ...this.inbound.counters },
         lookupsInFlight: this.lookups.pending,
       }),
@@ -251,6 +265,7 @@ export class Router {
           ? { found: true, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, router: routerInfoSummary(stored.routerInfo) }
           : { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, refused: 'the RouterInfo it sent did not verify' };
       },
+      'netdb.publish': async () => this.publisher.publishNow(),
       'netdb.list': async () => this.netDb.all().map((e) => routerInfoSummary(e.routerInfo)),
       stop: async (params: unknown) => {
         const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;
@@ -289,6 +304,7 @@ export class Router {
       this.current = undefined;
       const { bytes } = this.routerInfo();
       writeKeyFile(this.paths.routerInfo, bytes).catch((e: Error) => this.log.warn('cannot write router.info', { error: e.message }));
+      this.publisher.changed();
       this.scheduleRefresh();
     });
   }
@@ -328,6 +344,7 @@ export class Router {
         this.log.info('router stopping', { graceful: opts.graceful });
         if (this.refreshTimer) this.clock.clearTimer(this.refreshTimer);
         this.connector.stop();
+        this.publisher.stop();
         this.lookups.stop();
         await this.transport.stop(opts.graceful);
         // Graceful: let Termination frames leave before the process goes.

@@ -105,6 +105,15 @@ describeWithI2pd('NTCP2 with i2pd', () => {
     expect(after.sessionList.some((s) => s.peer === i2pdHash[1])).toBe(true);
   });
 
+  it('publishes its RouterInfo to i2pd floodfills, each store confirmed by a DeliveryStatus', async () => {
+    const r = await ours.call<{ confirmed: string[]; unconfirmed: string[] }>('netdb.publish', {}, 30_000);
+    expect(r.confirmed.length).toBeGreaterThanOrEqual(1);
+    const floodfills = new Set(i2pdHash.slice(1, 3)); // the script makes routers 1..2 floodfills for 4 routers
+    for (const h of r.confirmed) expect(floodfills.has(h)).toBe(true);
+    const stats = await ours.call<{ publishing: { confirmed: number } }>('netdb.stats');
+    expect(stats.publishing.confirmed).toBeGreaterThanOrEqual(r.confirmed.length);
+  });
+
   it('a router of another network id: i2pd refuses ours, and ours refuses i2pd', async () => {
     const dial = (netId: number, host: string) =>
       JSON.parse(

@@ -199,8 +199,8 @@ export function encryptWithTag(key: Uint8Array, tag: Uint8Array, payload: readon
   return out;
 }
 
-/** Decrypts a body that starts with `tag` under `key`; any failure is a GarlicError. */
-export function decryptWithTag(key: Uint8Array, tag: Uint8Array, body: Uint8Array): PayloadBlock[] {
+/** The AEAD step alone: the plaintext payload bytes. */
+function openWithTag(key: Uint8Array, tag: Uint8Array, body: Uint8Array): Uint8Array {
   checkTagAndKey(key, tag);
   if (!(body instanceof Uint8Array) || body.length < MIN_TAG_GARLIC_LENGTH) {
     throw new GarlicError('MALFORMED', `tag garlic body under ${MIN_TAG_GARLIC_LENGTH} bytes`);
@@ -211,14 +211,17 @@ export function decryptWithTag(key: Uint8Array, tag: Uint8Array, body: Uint8Arra
   for (let i = 0; i < SESSION_TAG_LENGTH; i++) {
     if (body[i] !== tag[i]) throw new GarlicError('MALFORMED', 'the body does not start with this tag');
   }
-  let plaintext: Uint8Array;
   try {
-    plaintext = chacha20Poly1305DecryptN(key, 0, body.subarray(SESSION_TAG_LENGTH), tag);
+    return chacha20Poly1305DecryptN(key, 0, body.subarray(SESSION_TAG_LENGTH), tag);
   } catch (e) {
     if (e instanceof CryptoError) throw new GarlicError('AUTH_FAILED', 'tag garlic: AEAD verification failed', { cause: e });
     throw e;
   }
-  return decodePayload(plaintext);
+}
+
+/** Decrypts a body that starts with `tag` under `key`; any failure is a GarlicError. */
+export function decryptWithTag(key: Uint8Array, tag: Uint8Array, body: Uint8Array): PayloadBlock[] {
+  return decodePayload(openWithTag(key, tag, body));
 }
 
 export interface OpenGarlicContext extends DecryptForRouterOptions {
@@ -234,7 +237,7 @@ export type OpenedGarlic =
 /**
  * Opens a Garlic body sent to this router. A body whose first 8 bytes are a stored tag is a tag
  * message and only that (as in i2pd, a matched tag does not fall back to Noise N); the tag is
- * consumed when the message authenticates, and kept when it does not, so a forged message that
+ * consumed once the message authenticates, and kept when it does not, so a forged message that
  * reuses a tag seen on the wire cannot burn it before the genuine reply arrives.
  */
 export function openGarlic(body: Uint8Array, ctx: OpenGarlicContext): OpenedGarlic {
@@ -243,9 +246,9 @@ export function openGarlic(body: Uint8Array, ctx: OpenGarlicContext): OpenedGarl
     const tag = body.slice(0, SESSION_TAG_LENGTH);
     const key = ctx.tagStore.peek(tag);
     if (key) {
-      const blocks = decryptWithTag(key, tag, body);
-      ctx.tagStore.delete(tag);
-      return { kind: 'tag', tag, blocks };
+      const plaintext = openWithTag(key, tag, body);
+      ctx.tagStore.delete(tag); // authentic: used, even if its payload turns out malformed
+      return { kind: 'tag', tag, blocks: decodePayload(plaintext) };
     }
   }
   return { kind: 'router', ...decryptForRouter(ctx.staticPrivateKey, ctx.staticPublicKey, body, ctx) };
