@@ -1,5 +1,7 @@
 import { i2pBase64Encode } from './data/index.js';
-import { checkExpiration, decodeMessage, gunzipRouterInfo, I2npType, StoreType, type I2npMessage } from './i2np/index.js';
+import { checkExpiration, decodeFrameMessage, decodeMessage, gunzipRouterInfo, I2npType, StoreType, type I2npMessage } from './i2np/index.js';
+import type { OpenedGarlic } from './garlic/router-garlic.js';
+import { cloves } from './garlic/payload.js';
 import type { Logger } from './log.js';
 import type { DirectLookups } from './netdb/direct-lookup.js';
 import type { RouterInfoStore } from './netdb/router-info-store.js';
@@ -13,6 +15,10 @@ import type { I2npBody } from './i2np/index.js';
  */
 export interface InboundCounters {
   received: number;
+  /** Garlic to this router opened (Noise N, or a one-time tag), and cloves taken from it. */
+  garlicOpened: number;
+  garlicRefused: number;
+  cloves: number;
   undecodable: number;
   expired: number;
   routerInfosAccepted: number;
@@ -21,7 +27,7 @@ export interface InboundCounters {
 }
 
 export class InboundDispatcher {
-  readonly counters: InboundCounters = { received: 0, undecodable: 0, expired: 0, routerInfosAccepted: 0, routerInfosRefused: 0, unhandled: {} };
+  readonly counters: InboundCounters = { received: 0, garlicOpened: 0, garlicRefused: 0, cloves: 0, undecodable: 0, expired: 0, routerInfosAccepted: 0, routerInfosRefused: 0, unhandled: {} };
 
   constructor(
     private readonly deps: {
@@ -35,6 +41,8 @@ export class InboundDispatcher {
       envelope: (body: I2npBody) => I2npMessage;
       /** A DeliveryStatus: true when it confirmed something of ours (e.g. a RouterInfo publication). */
       onDeliveryStatus?: (msg: Extract<I2npMessage, { type: typeof I2npType.DeliveryStatus }>) => boolean;
+      /** Opens Garlic addressed to this router (ecies-routers.rst); throws GarlicError when it cannot. */
+      openGarlic: (body: Uint8Array) => OpenedGarlic;
     },
   ) {}
 
@@ -49,10 +57,20 @@ export class InboundDispatcher {
       this.deps.log.debug('undecodable i2np', { peer: short(from), error: (e as Error).message });
       return;
     }
+    this.dispatch(from, msg, false);
+  }
+
+  /** A message for us, arrived directly or as a clove of garlic addressed to us. */
+  private dispatch(from: Uint8Array, msg: I2npMessage, inGarlic: boolean): void {
     const now = this.deps.now();
     if (checkExpiration(msg.expiration, now) !== 'ok') {
       this.counters.expired++;
       return;
+    }
+    if (msg.type === I2npType.Garlic) {
+      // One layer only: garlic inside garlic is not something routers send each other.
+      if (inGarlic) return this.unhandled('Garlic in garlic');
+      return this.onGarlic(from, msg.data);
     }
     // Answers to our own lookups are taken first; a DatabaseStore answer is also stored below.
     const answered = this.deps.lookups.onMessage(from, msg);
@@ -70,6 +88,10 @@ export class InboundDispatcher {
           void this.storeRouterInfo(from, ri, answered ? 'lookup' : 'flood', msg.key).then((outcome) => {
             if (this.deps.floodfill) this.sendAll(this.deps.floodfill.afterStore(store, outcome, from));
           });
+        } else if (this.deps.floodfill && !answered) {
+          const outcome = this.deps.floodfill.storeLeaseSet(msg);
+          if (outcome === 'refused') this.unhandled(`DatabaseStore(type ${msg.storeType}) refused`);
+          this.sendAll(this.deps.floodfill.afterStore(msg, outcome, from));
         } else if (!answered) {
           this.unhandled(`DatabaseStore(type ${msg.storeType})`);
         }
@@ -89,6 +111,34 @@ export class InboundDispatcher {
       }
       default:
         this.unhandled(`type ${msg.type}`);
+    }
+  }
+
+  private onGarlic(from: Uint8Array, body: Uint8Array): void {
+    let opened: OpenedGarlic;
+    try {
+      opened = this.deps.openGarlic(body);
+    } catch (e) {
+      this.counters.garlicRefused++;
+      this.deps.log.debug('garlic refused', { peer: short(from), error: (e as Error).message });
+      return;
+    }
+    this.counters.garlicOpened++;
+    for (const clove of cloves(opened.blocks)) {
+      this.counters.cloves++;
+      if (clove.delivery.type !== 'local') {
+        // Router, tunnel and destination delivery are for tunnels and destinations (later layers).
+        this.unhandled(`clove delivery ${clove.delivery.type}`);
+        continue;
+      }
+      let inner: I2npMessage;
+      try {
+        inner = decodeFrameMessage(clove.message);
+      } catch {
+        this.counters.undecodable++;
+        continue;
+      }
+      this.dispatch(from, inner, true);
     }
   }
 

@@ -8,9 +8,13 @@ import { loadOrCreateLocalIdentity, signLocalRouterInfo, type LocalIdentity } fr
 import { ROUTER_VERSION } from './identity/version.js';
 import { loadReseed, RouterInfoStore, routerInfoSummary } from './netdb/index.js';
 import { DirectLookups, type DirectLookupResult } from './netdb/direct-lookup.js';
-import { encodeMessage, gzipRouterInfo, I2npType, StoreType, type I2npBody, type I2npMessage } from './i2np/index.js';
+import { encodeMessage, gunzipRouterInfo, gzipRouterInfo, I2npType, StoreType, type I2npBody, type I2npMessage } from './i2np/index.js';
 import { Floodfill } from './netdb/floodfill.js';
+import { LeaseSetStore } from './netdb/lease-set-store.js';
 import { RouterInfoPublisher } from './netdb/publisher.js';
+import { Explorer } from './netdb/explorer.js';
+import { iterativeLookup, type IterativeLookupDeps } from './netdb/iterative-lookup.js';
+import { EphemeralReplayCache, noiseNState, OneTimeTagStore, openGarlic } from './garlic/index.js';
 import { InboundDispatcher } from './inbound.js';
 import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
@@ -65,6 +69,10 @@ export class Router {
   private readonly inbound: InboundDispatcher;
   readonly floodfill: Floodfill | undefined;
   readonly publisher: RouterInfoPublisher;
+  readonly explorer: Explorer;
+  private readonly lookupDeps: IterativeLookupDeps;
+  /** One-time reply keys of our own ECIES lookups (their answers come back as tagged garlic). */
+  readonly tagStore: OneTimeTagStore;
   private readonly connector: PeerConnector;
   private readonly reseedPath: string | undefined;
 
@@ -109,8 +117,14 @@ export class Router {
       },
     );
     this.lookups = new DirectLookups({ ourHash: identity.keys.hash, clock: this.clock, random: this.random, send: (p, m) => this.transport.send(p, m) });
+    // Garlic to this router is under its identity's X25519 key (ecies-routers.rst), not NTCP2's.
+    const garlicState = noiseNState(identity.keys.identity.publicKey);
+    const garlicReplay = new EphemeralReplayCache({ clock: this.clock });
+    this.tagStore = new OneTimeTagStore({ clock: this.clock });
     const envelope = (body: I2npBody) => ({ ...body, msgId: 1 + this.random.int(0xfffffffe), expiration: this.clock.now() + 60_000 }) as I2npMessage;
-    this.floodfill = config.floodfill ? new Floodfill({ ourHash: identity.keys.hash, netDb: this.netDb, random: this.random, now }) : undefined;
+    this.floodfill = config.floodfill
+      ? new Floodfill({ ourHash: identity.keys.hash, netDb: this.netDb, leaseSets: new LeaseSetStore(), random: this.random, now })
+      : undefined;
     this.inbound = new InboundDispatcher({
       now,
       netDb: this.netDb,
@@ -120,6 +134,15 @@ export class Router {
       send: (to, bytes) => this.transport.send(to, bytes),
       envelope,
       onDeliveryStatus: (m) => this.publisher.onDeliveryStatus(m),
+      openGarlic: (body) =>
+        openGarlic(body, {
+          staticPrivateKey: identity.keys.encryptionPrivateKey,
+          staticPublicKey: identity.keys.identity.publicKey,
+          initialState: garlicState,
+          clock: this.clock,
+          replayCache: garlicReplay,
+          tagStore: this.tagStore,
+        }),
     });
     this.publisher = new RouterInfoPublisher({
       clock: this.clock,
@@ -130,6 +153,30 @@ export class Router {
       send: (to, bytes) => this.transport.send(to, bytes),
       log: this.log.child('netdb'),
     });
+    const lookupDeps: IterativeLookupDeps = {
+      now,
+      ourHash: identity.keys.hash,
+      floodfills: () => this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).map((e) => e.hash),
+      has: (h) => this.netDb.has(h),
+      ask: (ff, key, type, timeoutMs) => this.lookups.lookup(ff, key, type, timeoutMs),
+      storeRouterInfo: async (hash, data) => {
+        let ri: Uint8Array;
+        try {
+          ri = gunzipRouterInfo(data);
+        } catch {
+          return false;
+        }
+        const r = await this.netDb.store(ri, { now: this.clock.now(), source: 'lookup', expectedHash: hash });
+        // The dispatcher stores every answer as it arrives: a verified copy may already be here.
+        return r.accepted || (r.reason === 'duplicate' && this.netDb.has(hash));
+      },
+      isFloodfill: (h) => {
+        const e = this.netDb.get(h);
+        return e !== undefined && isFloodfill(e.routerInfo);
+      },
+    };
+    this.lookupDeps = lookupDeps;
+    this.explorer = new Explorer({ ...lookupDeps, clock: this.clock, random: this.random, routerCount: () => this.netDb.count });
     this.connector = new PeerConnector({
       clock: this.clock,
       random: this.random,
@@ -220,6 +267,7 @@ export class Router {
     await this.transport.start();
     this.connector.start();
     this.publisher.start();
+    this.explorer.start();
     this.control = await startControlServer(this.paths.controlSocket, {
       status: async () => this.status(),
       'netdb.lookup': async (params) => {
@@ -246,6 +294,7 @@ export class Router {
         routerInfos: this.netDb.count,
         floodfills: this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).length,
         floodfill: this.floodfill ? { ...this.floodfill.counters } : null,
+        exploration: { ...this.explorer.counters },
         publishing: { ...this.publisher.counters, lastConfirmed: this.publisher.lastConfirmedAt ? new Date(this.publisher.lastConfirmedAt).toISOString() : null },
         inbound: { ...this.inbound.counters },
         lookupsInFlight: this.lookups.pending,
@@ -256,16 +305,30 @@ export class Router {
         const key = i2pBase64Decode(p.key, 'key');
         const local = this.netDb.get(key);
         if (local) return { found: true, source: 'local netDb', router: routerInfoSummary(local.routerInfo) };
-        const ff = typeof p.floodfill === 'string' ? i2pBase64Decode(p.floodfill, 'floodfill') : undefined;
-        const r = await this.lookupDirect(key, ff, typeof p.timeoutMs === 'number' ? p.timeoutMs : undefined);
-        if (r.kind === 'searchReply') return { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, closerPeers: r.peers.map((h) => i2pBase64Encode(h)) };
-        // The DatabaseStore answer was stored (verified) by the dispatcher as it arrived.
-        const stored = await waitForEntry(() => this.netDb.get(key), 1_000);
-        return stored
-          ? { found: true, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, router: routerInfoSummary(stored.routerInfo) }
-          : { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, refused: 'the RouterInfo it sent did not verify' };
+        if (typeof p.floodfill === 'string') {
+          // One floodfill named by the user: ask it alone.
+          const r = await this.lookupDirect(key, i2pBase64Decode(p.floodfill, 'floodfill'), typeof p.timeoutMs === 'number' ? p.timeoutMs : undefined);
+          if (r.kind === 'searchReply') return { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, closerPeers: r.peers.map((h) => i2pBase64Encode(h)) };
+          const stored = await waitForEntry(() => this.netDb.get(key), 1_000);
+          return stored
+            ? { found: true, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, router: routerInfoSummary(stored.routerInfo) }
+            : { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, refused: 'the RouterInfo it sent did not verify' };
+        }
+        const started = this.clock.now();
+        const r = await iterativeLookup(key, this.lookupDeps, {
+          lookupType: 'routerinfo',
+          ...(typeof p.timeoutMs === 'number' && { totalTimeoutMs: p.timeoutMs }),
+        });
+        const stored = r.found ? await waitForEntry(() => this.netDb.get(key), 1_000) : undefined;
+        return {
+          found: stored !== undefined,
+          source: 'floodfills (iterative)',
+          ...(r.foundAt && { floodfill: r.foundAt }),
+          queried: r.queried,
+          ms: this.clock.now() - started,
+          ...(stored ? { router: routerInfoSummary(stored.routerInfo) } : { reason: r.reason }),
+        };
       },
-      'netdb.publish': async () => this.publisher.publishNow(),
       'netdb.list': async () => this.netDb.all().map((e) => routerInfoSummary(e.routerInfo)),
       stop: async (params: unknown) => {
         const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;
@@ -345,6 +408,7 @@ export class Router {
         if (this.refreshTimer) this.clock.clearTimer(this.refreshTimer);
         this.connector.stop();
         this.publisher.stop();
+        this.explorer.stop();
         this.lookups.stop();
         await this.transport.stop(opts.graceful);
         // Graceful: let Termination frames leave before the process goes.

@@ -60,10 +60,18 @@ describe('anon-router netdb list|lookup|stats against a floodfill of ours', () =
   it('lookup of a router B never met: asked of the floodfill, found, verified and stored', () => {
     const r = json(['netdb', 'lookup', cHash, '--home', bHome]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.body).toMatchObject({ found: true, source: 'floodfill', floodfill: ffHash });
+    expect(r.body).toMatchObject({ found: true, source: 'floodfills (iterative)', floodfill: ffHash });
+    expect(r.body.queried).toEqual([ffHash]);
     expect(r.body.router.hash).toBe(cHash);
     // Now B holds it itself.
     expect(json(['netdb', 'lookup', cHash, '--home', bHome]).body).toMatchObject({ found: true, source: 'local netDb' });
+  });
+
+  it('lookup through one named floodfill', () => {
+    const r = json(['netdb', 'lookup', ffHash, '--floodfill', ffHash, '--home', bHome]);
+    expect(r.status, r.stderr).toBe(0);
+    // B knows the floodfill already: answered from its own netDb.
+    expect(r.body).toMatchObject({ found: true, source: 'local netDb' });
   });
 
   it('lookup of an unknown hash: not found, exit 1, one line', () => {

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,6 +58,29 @@ export class I2pdTestnet {
       stdio: ['ignore', 'ignore', 'inherit'],
       timeout: 200_000,
     });
+  }
+
+  /** Stop one i2pd router of the network (by the pid the script recorded), e.g. to take a floodfill away. */
+  stopRouter(k: number): void {
+    const pid = Number(readFileSync(join(this.routerDir(k), 'i2pd.pid'), 'utf8').trim());
+    if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGTERM');
+  }
+
+  /**
+   * Restart the eepsite destination (as the script's `up` does against i2pd 2.45's LeaseSet
+   * race): its tunnels are rebuilt and it publishes a fresh LeaseSet to the floodfills it knows.
+   */
+  async bounceEepsite(): Promise<void> {
+    const k = this.routers;
+    const dir = this.routerDir(k);
+    // The script's pid files hold the pid, then a marker of the command line.
+    const pid = Number(readFileSync(join(dir, 'router.pid'), 'utf8').split('\n')[0].trim());
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid for i2pd router ${k}`);
+    writeFileSync(join(dir, 'tunnels.conf'), '');
+    process.kill(pid, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 1_000));
+    copyFileSync(join(dir, 'eepsite.section'), join(dir, 'tunnels.conf'));
+    process.kill(pid, 'SIGHUP');
   }
 
   routerDir(k: number): string {

@@ -51,6 +51,17 @@ describeWithI2pd('NTCP2 with i2pd', () => {
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
+  it('finds i2pd routers it was never told about (reseeded with one floodfill only)', async () => {
+    for (let k = 2; k <= I2PD_ROUTERS; k++) {
+      const r = await ours.call<{ found: boolean; source: string; router?: { hash: string; ntcp2: string[] } }>('netdb.find', { key: i2pdHash[k], timeoutMs: 20_000 }, 30_000);
+      expect(r.found, `i2pd router ${k}`).toBe(true);
+      expect(r.router!.hash).toBe(i2pdHash[k]);
+      expect(r.router!.ntcp2[0]).toMatch(new RegExp(`^198\\.18\\.0\\.${k}:`));
+    }
+    const stats = await ours.call<{ routerInfos: number }>('netdb.stats');
+    expect(stats.routerInfos).toBeGreaterThanOrEqual(I2PD_ROUTERS);
+  });
+
   it('we dial i2pd: the handshake completes, we get its RouterInfo, and i2pd stores ours', async () => {
     await waitFor('a session with i2pd router 1', async () => (await ours.call<{ connected: string[] }>('peers')).connected.includes(i2pdHash[1]), 30_000);
     const status = await ours.status();
@@ -68,20 +79,6 @@ describeWithI2pd('NTCP2 with i2pd', () => {
         .filter((l) => /\/error - /.test(l) && l.includes(short));
       expect(errors, `i2pd router ${k} log`).toEqual([]);
     }
-  });
-
-  it('i2pd dials us: a router we were never told about learns our RouterInfo and opens a session', async () => {
-    const others = new Set(i2pdHash.slice(2));
-    const session = await waitFor(
-      'an inbound session from an i2pd router other than the reseed one',
-      async () => (await ours.call<TransportInfo>('transport')).sessionList.find((s) => s.direction === 'inbound' && others.has(s.peer)),
-      150_000,
-      1_000,
-    );
-    expect(session.remote).toMatch(/^198\.18\.0\.\d+:\d+$/);
-    // And its RouterInfo (from message 3) is now in our netDb.
-    const peers = await ours.call<{ known: string[] }>('peers');
-    expect(peers.known).toContain(session.peer);
   });
 
   it('the data phase carries 100 DatabaseLookup round trips to an i2pd floodfill without a session error', async () => {
@@ -112,6 +109,28 @@ describeWithI2pd('NTCP2 with i2pd', () => {
     for (const h of r.confirmed) expect(floodfills.has(h)).toBe(true);
     const stats = await ours.call<{ publishing: { confirmed: number } }>('netdb.stats');
     expect(stats.publishing.confirmed).toBeGreaterThanOrEqual(r.confirmed.length);
+  });
+
+  it('i2pd dials us: our router, restarted knowing no one, is dialed by i2pd routers that hold its RouterInfo', async () => {
+    // Same identity, same address, empty netDb: it cannot dial anyone, so every session it
+    // gets is one an i2pd router opened, from the RouterInfo it learned from the network.
+    await ours.stop();
+    const home = join(work, 'home-fresh');
+    mkdirSync(join(home, 'router'), { recursive: true, mode: 0o700 });
+    for (const f of ['router.keys', 'ntcp2.keys']) copyFileSync(join(ours.home, 'router', f), join(home, 'router', f));
+    ours = new NamespacedRouter(net, home);
+    const status = await ours.start(['--host', '198.18.1.1', '--port', String(net.basePort + 501), '--netid', '99', '--testnet']);
+    expect(status.identity.hash).toBe(ourHash);
+    expect(status.peers.known).toBe(0);
+    const session = await waitFor(
+      'an i2pd router to open a session to us',
+      async () => (await ours.call<TransportInfo>('transport')).sessionList.find((x) => x.direction === 'inbound' && i2pdHash.includes(x.peer)),
+      150_000,
+      1_000,
+    );
+    expect(session.remote).toMatch(/^198\.18\.0\.\d+:\d+$/);
+    // Its RouterInfo (from message 3) is now in our netDb.
+    expect((await ours.call<{ known: string[] }>('peers')).known).toContain(session.peer);
   });
 
   it('a router of another network id: i2pd refuses ours, and ours refuses i2pd', async () => {

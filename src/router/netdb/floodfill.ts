@@ -1,6 +1,7 @@
 import { equalBytes, i2pBase64Encode, isFloodfill } from '../data/index.js';
 import {
   encodeMessage,
+  encodePayload,
   gzipRouterInfo,
   I2npType,
   StoreType,
@@ -10,8 +11,11 @@ import {
   type I2npMessage,
 } from '../i2np/index.js';
 import type { RandomSource } from '../runtime/index.js';
+import { encryptWithTag } from '../garlic/router-garlic.js';
+import type { PayloadBlock } from '../garlic/payload.js';
 import { closest, routingKey } from './routing-key.js';
 import type { RouterInfoStore } from './router-info-store.js';
+import type { LeaseSetStore } from './lease-set-store.js';
 
 /**
  * What a floodfill answers (network-database.html): a lookup gets the entry (DatabaseStore) or
@@ -26,6 +30,11 @@ export type Delivery = { kind: 'router'; to: Uint8Array } | { kind: 'tunnel'; ga
 export interface Outgoing {
   delivery: Delivery;
   message: I2npMessage;
+  /**
+   * The asker gave a one-time reply key and tag (ECIES lookup, ecies-routers.rst): the reply
+   * travels as a Garlic message under them, so that its tunnel's hops cannot read it.
+   */
+  replyKey?: { key: Uint8Array; tag: Uint8Array };
 }
 
 /** Flood to this many floodfills closest to the key (Java and i2pd use 3). */
@@ -33,15 +42,16 @@ export const FLOOD_COUNT = 3;
 /** Peers in a DatabaseSearchReply. */
 export const SEARCH_REPLY_PEERS = 3;
 
-export type LookupRefusal = 'encrypted-reply-unsupported' | 'leaseset-store-unsupported';
+export type LookupRefusal = 'elgamal-reply-unsupported';
 
 export class Floodfill {
-  readonly counters = { lookups: 0, found: 0, notFound: 0, refused: 0, stores: 0, floods: 0 };
+  readonly counters = { lookups: 0, found: 0, notFound: 0, refused: 0, stores: 0, floods: 0, leaseSetsStored: 0 };
 
   constructor(
     private readonly deps: {
       ourHash: Uint8Array;
       netDb: RouterInfoStore;
+      leaseSets: LeaseSetStore;
       random: RandomSource;
       now: () => number;
     },
@@ -57,17 +67,28 @@ export class Floodfill {
    */
   answerLookup(lookup: DatabaseLookup): Outgoing | LookupRefusal {
     this.counters.lookups++;
-    if (lookup.encryption.kind !== 'none') {
+    // ElGamal reply keys are for routers older than ECIES (0.9.46); nobody current sends them.
+    if (lookup.encryption.kind === 'elgamal') {
       this.counters.refused++;
-      return 'encrypted-reply-unsupported';
+      return 'elgamal-reply-unsupported';
     }
+    const enc = lookup.encryption;
+    const replyKey = enc.kind === 'none' ? undefined : { key: enc.replyKey, tag: enc.replyTag };
     const delivery: Delivery =
       lookup.replyTunnelId !== undefined ? { kind: 'tunnel', gateway: lookup.from, tunnelId: lookup.replyTunnelId } : { kind: 'router', to: lookup.from };
+    if (lookup.lookupType === 'leaseset' || lookup.lookupType === 'any') {
+      const ls = this.deps.leaseSets.get(lookup.key, this.deps.now());
+      if (ls) {
+        this.counters.found++;
+        const store: DatabaseStore = { type: I2npType.DatabaseStore, key: lookup.key, storeType: StoreType.LeaseSet2, data: ls.bytes };
+        return { delivery, message: this.envelope(store), replyKey };
+      }
+    }
     const entry = lookup.lookupType === 'routerinfo' || lookup.lookupType === 'any' ? this.deps.netDb.get(lookup.key) : undefined;
     if (entry) {
       this.counters.found++;
       const store: DatabaseStore = { type: I2npType.DatabaseStore, key: lookup.key, storeType: StoreType.RouterInfo, data: gzipRouterInfo(entry.bytes) };
-      return { delivery, message: this.envelope(store) };
+      return { delivery, message: this.envelope(store), replyKey };
     }
     this.counters.notFound++;
     const excluded = lookup.excludedPeers;
@@ -79,7 +100,15 @@ export class Floodfill {
       .filter((e) => isFloodfill(e.routerInfo) === wantFloodfills && !isExcluded(e.hash))
       .map((e) => e.hash);
     const peers = closest(routingKey(lookup.key, this.deps.now()), candidates, SEARCH_REPLY_PEERS);
-    return { delivery, message: this.envelope({ type: I2npType.DatabaseSearchReply, key: lookup.key, peers, from: this.deps.ourHash }) };
+    return { delivery, message: this.envelope({ type: I2npType.DatabaseSearchReply, key: lookup.key, peers, from: this.deps.ourHash }), replyKey };
+  }
+
+  /** A LeaseSet2 someone stores with us. Other LeaseSet kinds (encrypted, meta) are not kept yet. */
+  storeLeaseSet(store: DatabaseStore): 'accepted' | 'duplicate' | 'refused' {
+    if (store.storeType !== StoreType.LeaseSet2) return 'refused';
+    const r = this.deps.leaseSets.store(store.key, store.data, this.deps.now());
+    if (r.accepted) this.counters.leaseSetsStored++;
+    return r.accepted ? 'accepted' : r.reason === 'duplicate' ? 'duplicate' : 'refused';
   }
 
   /**
@@ -109,10 +138,20 @@ export class Floodfill {
   }
 }
 
-/** The bytes to hand the transport for an Outgoing: the message itself, or wrapped in a TunnelGateway. */
+/**
+ * The bytes to hand the transport for an Outgoing: the message (garlic-wrapped under a one-time
+ * key when one was given), sent straight to a router or wrapped in a TunnelGateway.
+ */
 export function outgoingBytes(o: Outgoing, envelope: (body: I2npBody) => I2npMessage): { to: Uint8Array; bytes: Uint8Array } {
-  if (o.delivery.kind === 'router') return { to: o.delivery.to, bytes: encodeMessage(o.message, 'short') };
-  const inner = encodeMessage(o.message, 'standard');
+  let message = o.message;
+  if (o.replyKey) {
+    // i2pd reads only the first block of such a reply: one clove, no DateTime (ecies-routers.rst).
+    const frame = { type: message.type, msgId: message.msgId, expiration: message.expiration, payload: encodePayload(message) };
+    const blocks: PayloadBlock[] = [{ type: 'clove', clove: { delivery: { type: 'local' }, message: frame } }];
+    message = envelope({ type: I2npType.Garlic, data: encryptWithTag(o.replyKey.key, o.replyKey.tag, blocks) });
+  }
+  if (o.delivery.kind === 'router') return { to: o.delivery.to, bytes: encodeMessage(message, 'short') };
+  const inner = encodeMessage(message, 'standard');
   return {
     to: o.delivery.gateway,
     bytes: encodeMessage(envelope({ type: I2npType.TunnelGateway, tunnelId: o.delivery.tunnelId, message: inner }), 'short'),

@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { encodeRouterInfo, equalBytes, i2pBase64Encode } from '../../../src/router/data/index.js';
 import { buildRouterInfo } from '../../../src/router/identity/router-info-builder.js';
-import { decodeMessage, gunzipRouterInfo, I2npType, StoreType, type DatabaseLookup, type DatabaseStore, type I2npBody, type I2npMessage } from '../../../src/router/i2np/index.js';
+import { decodeFrameMessage, decodeMessage, gunzipRouterInfo, I2npType, StoreType, type DatabaseLookup, type DatabaseStore, type I2npBody, type I2npMessage } from '../../../src/router/i2np/index.js';
 import { Floodfill, FLOOD_COUNT, outgoingBytes } from '../../../src/router/netdb/floodfill.js';
 import { closest, routingKey } from '../../../src/router/netdb/routing-key.js';
 import { RouterInfoStore } from '../../../src/router/netdb/router-info-store.js';
+import { LeaseSetStore } from '../../../src/router/netdb/lease-set-store.js';
 import { seededRandom } from '../../../src/router/runtime/index.js';
 import { openMemoryStorage } from '../../../src/state/index.js';
 import { testKeys } from './helpers.js';
+import { decryptWithTag } from '../../../src/router/garlic/router-garlic.js';
+import { cloves } from '../../../src/router/garlic/payload.js';
 
 const NETID = 77;
 const NOW = Date.UTC(2026, 10, 26, 1, 0, 0);
@@ -23,7 +26,7 @@ async function setup(routers: number, floodfills: number) {
     expect((await netDb.store(bytes, { now: NOW, source: 'test' })).accepted).toBe(true);
     all.push({ keys, bytes, floodfill: i <= floodfills });
   }
-  const ff = new Floodfill({ ourHash: us.hash, netDb, random: seededRandom(new Uint8Array([1])), now: () => NOW });
+  const ff = new Floodfill({ ourHash: us.hash, netDb, leaseSets: new LeaseSetStore(), random: seededRandom(new Uint8Array([1])), now: () => NOW });
   return { ff, all, us, storage };
 }
 
@@ -88,10 +91,31 @@ describe('Floodfill', () => {
     expect(decodeMessage(tg.message, 'standard').type).toBe(I2npType.DatabaseStore);
   });
 
-  it('refuses lookups whose reply must be encrypted (router garlic not here yet) and counts them', async () => {
+  it('an ECIES lookup gets its answer as Garlic under the one-time key and tag, through the reply tunnel', async () => {
+    const { ff, all } = await setup(3, 1);
+    const replyKey = new Uint8Array(32).fill(0x5a);
+    const replyTag = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
+    const gateway = all[2].keys.hash;
+    const reply = ff.answerLookup(lookup(all[0].keys.hash, gateway, { replyTunnelId: 77, encryption: { kind: 'ecies', replyKey, replyTag } }));
+    if (typeof reply === 'string') throw new Error(reply);
+    const { to, bytes } = outgoingBytes(reply, (b: I2npBody) => ({ ...b, msgId: 5, expiration: NOW + 60_000 }) as I2npMessage);
+    expect(equalBytes(to, gateway)).toBe(true);
+    const tg = decodeMessage(bytes, 'short');
+    if (tg.type !== I2npType.TunnelGateway) throw new Error('expected a TunnelGateway');
+    const garlic = decodeMessage(tg.message, 'standard');
+    if (garlic.type !== I2npType.Garlic) throw new Error('expected Garlic inside');
+    expect(Buffer.from(garlic.data.subarray(0, 8)).equals(Buffer.from(replyTag))).toBe(true);
+    const blocks = decryptWithTag(replyKey, replyTag, garlic.data);
+    expect(blocks).toHaveLength(1);
+    const inner = cloves(blocks)[0];
+    expect(inner.delivery).toEqual({ type: 'local' });
+    expect(decodeFrameMessage(inner.message).type).toBe(I2npType.DatabaseStore);
+  });
+
+  it('refuses lookups asking for an ElGamal-encrypted reply, and counts them', async () => {
     const { ff, all } = await setup(2, 1);
-    const r = ff.answerLookup(lookup(all[0].keys.hash, all[1].keys.hash, { encryption: { kind: 'ecies', replyKey: new Uint8Array(32), replyTag: new Uint8Array(8) } }));
-    expect(r).toBe('encrypted-reply-unsupported');
+    const r = ff.answerLookup(lookup(all[0].keys.hash, all[1].keys.hash, { encryption: { kind: 'elgamal', replyKey: new Uint8Array(32), replyTags: [new Uint8Array(32)] } }));
+    expect(r).toBe('elgamal-reply-unsupported');
     expect(ff.counters.refused).toBe(1);
   });
 

@@ -3,8 +3,8 @@ import { BaseCommand } from '../../../cli/base-command.js';
 import { UsageError } from '../../../cli/exit-codes.js';
 
 export default class NetdbLookupCommand extends BaseCommand {
-  static override summary = 'Look up a router by its hash: in our netDb, else by asking a floodfill.';
-  static override description = `HASH is a router hash in I2P base64 (44 characters). The running router answers from its own netDb when it can, else asks a floodfill it knows (or --floodfill) directly over NTCP2: the answer is the RouterInfo (DatabaseStore) or the closest floodfills it knows (DatabaseSearchReply).
+  static override summary = 'Look up a router by its hash: in our netDb, else by asking the floodfills.';
+  static override description = `HASH is a router hash in I2P base64 (44 characters). The running router answers from its own netDb when it can, else searches the floodfills closest to the hash (an iterative Kademlia lookup over direct NTCP2 sessions, following the closer floodfills each one names, at most 8 asked). With --floodfill it asks that floodfill alone. A RouterInfo found is verified and kept.
 
 Exit codes: 0 found, 1 not found or failure (no router running, no floodfill answered), 2 usage error (e.g. a malformed hash).`;
   static override examples = ['<%= config.bin %> <%= command.id %> 65QzoMP9cZvXz~fpbmiP7yqjm~teRlf7K~SPkY8FXAk='];
@@ -36,6 +36,7 @@ Exit codes: 0 found, 1 not found or failure (no router running, no floodfill ans
       router?: Record<string, unknown>;
       closerPeers?: string[];
       floodfill?: string;
+      queried?: string[];
       rttMs?: number;
     };
     if (!this.jsonEnabled()) {
@@ -44,7 +45,10 @@ Exit codes: 0 found, 1 not found or failure (no router running, no floodfill ans
     }
     if (!r.found) {
       if (this.jsonEnabled()) process.exitCode = 1;
-      else throw new CommandFailure(`${args.hash}: not found${r.floodfill ? ` (floodfill ${r.floodfill.slice(0, 6)} knows ${r.closerPeers?.length ?? 0} closer peers)` : ''}`);
+      else {
+        const asked = r.queried ? `asked ${r.queried.length} floodfill${r.queried.length === 1 ? '' : 's'}` : `floodfill ${r.floodfill?.slice(0, 6)} knows ${r.closerPeers?.length ?? 0} closer peers`;
+        throw new CommandFailure(`${args.hash}: not found (${asked})`);
+      }
     }
     return r;
   }

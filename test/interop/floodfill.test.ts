@@ -1,0 +1,112 @@
+// Our router as a floodfill for real i2pd 2.45 routers (../shared/interop/i2pd-testnet.sh):
+// i2pd wraps its netDb stores and lookups to floodfills in router-to-router garlic
+// (ecies-routers.rst) and expects ECIES-encrypted replies; with i2pd's own floodfill stopped,
+// our router is the only floodfill left, and i2pd's HTTP proxy still reaches the eepsite.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { decodeRouterInfo, i2pBase64Encode, keysAndCertHash } from '../../src/router/data/index.js';
+import { describeWithI2pd, I2pdTestnet, TESTNET_SCRIPT } from '../helpers/i2pd.js';
+import { NamespacedRouter } from '../helpers/ns-router.js';
+import { waitFor } from '../helpers/wait.js';
+
+const I2PD_ROUTERS = 5;
+
+interface NetdbStats {
+  routerInfos: number;
+  floodfill: { lookups: number; found: number; notFound: number; stores: number; floods: number; leaseSetsStored: number; refused: number };
+  inbound: { garlicOpened: number; garlicRefused: number; routerInfosAccepted: number };
+}
+
+describeWithI2pd('our floodfill serving i2pd', () => {
+  let net: I2pdTestnet;
+  let ours: NamespacedRouter;
+  let work: string;
+  let ourHash = '';
+
+  beforeAll(async () => {
+    // One i2pd floodfill (router 1), one-hop tunnels so that four i2pd routers suffice.
+    net = new I2pdTestnet(I2PD_ROUTERS, undefined, { I2PDNET_FLOODFILLS: '1', I2PDNET_HOPS: '1' });
+    net.up(false);
+    work = mkdtempSync(join(tmpdir(), 'anon-ff-interop-'));
+    ours = new NamespacedRouter(net, join(work, 'home'));
+    const status = await ours.start([
+      '--host', '198.18.1.2', '--port', String(net.basePort + 502), '--netid', '99', '--testnet', '--floodfill',
+      '--reseed', join(net.routerDir(I2PD_ROUTERS), 'netDb'),
+    ]);
+    ourHash = status.identity.hash;
+    expect(status.caps).toMatch(/f/);
+    await waitFor('sessions with the i2pd routers', async () => (await ours.status()).peers.connected >= 3, 30_000);
+    // From now on we are the only floodfill.
+    net.stopRouter(1);
+  });
+
+  afterAll(async () => {
+    await ours?.stop();
+    net?.down();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const stats = () => ours.call<NetdbStats>('netdb.stats');
+
+  it("opens i2pd's garlic (Noise N to our router key) and takes its RouterInfo stores", async () => {
+    const s = await waitFor(
+      'garlic-wrapped stores from i2pd',
+      async () => {
+        const st = await stats();
+        return st.inbound.garlicOpened >= 1 && st.floodfill.stores >= 1 ? st : undefined;
+      },
+      90_000,
+      1_000,
+    );
+    expect(s.inbound.garlicRefused).toBe(0);
+    expect(s.inbound.routerInfosAccepted).toBeGreaterThanOrEqual(I2PD_ROUTERS - 1);
+    expect(s.floodfill.refused).toBe(0);
+  });
+
+  it("stores the eepsite's LeaseSet2, and i2pd's HTTP proxy fetches the eepsite through our floodfill alone", async () => {
+    // i2pd 2.45 sometimes never publishes a destination's first LeaseSet (the script's "LeaseSet
+    // race"); restart the eepsite as the script does, at most 4 times.
+    for (let bounce = 0; ; bounce++) {
+      try {
+        await waitFor('the eepsite LeaseSet2 stored with us', async () => (await stats()).floodfill.leaseSetsStored >= 1, 40_000, 1_000);
+        break;
+      } catch (e) {
+        if (bounce >= 4) throw e;
+        await net.bounceEepsite();
+      }
+    }
+    const before = await stats();
+    const b32 = net.script('b32').trim();
+    const body = execFetch(net, `http://${b32}/`);
+    expect(body).toContain('hello from the i2pd test network');
+    const after = await stats();
+    expect(after.floodfill.lookups).toBeGreaterThanOrEqual(before.floodfill.lookups);
+    expect(after.floodfill.found).toBeGreaterThanOrEqual(1);
+    expect(after.inbound.garlicRefused).toBe(0);
+  });
+
+  it('i2pd holds our RouterInfo as a floodfill', async () => {
+    const file = join(net.routerDir(I2PD_ROUTERS - 1), 'netDb', `r${ourHash[0]}`, `routerInfo-${ourHash}.dat`);
+    const ri = await waitFor('i2pd to write our RouterInfo', () => {
+      try {
+        return decodeRouterInfo(new Uint8Array(readFileSync(file)));
+      } catch {
+        return undefined;
+      }
+    }, 100_000, 2_000);
+    expect(i2pBase64Encode(keysAndCertHash(ri.identity))).toBe(ourHash);
+    expect(ri.options.get('caps')).toMatch(/f/);
+  });
+});
+
+function execFetch(net: I2pdTestnet, url: string): string {
+  // Through router N-1's HTTP proxy, retrying inside the script for up to I2PDNET_TIMEOUT s.
+  return execFileSync('bash', [TESTNET_SCRIPT, 'fetch', url], {
+    env: { ...process.env, I2PDNET_DIR: net.dir, I2PDNET_BASEPORT: String(net.basePort), I2PDNET_TIMEOUT: '120' },
+    encoding: 'utf8',
+    timeout: 150_000,
+  });
+}
