@@ -1,37 +1,27 @@
 import { writeKeyFile, type Storage } from '../state/index.js';
 import { startControlServer } from './api/control/server.js';
+import { routerControlHandlers } from './api/control/handlers.js';
 import type { RouterStatus } from './api/control/protocol.js';
 import { checkRouterConfig, loadRouterConfig, saveRouterConfig, type RouterConfig } from './config.js';
-import { encodeRouterInfo, i2pBase64Encode, routerInfoCaps, type RouterInfo } from './data/index.js';
+import { encodeRouterInfo, i2pBase64Encode, isFloodfill, routerInfoCaps, type RouterInfo } from './data/index.js';
 import { openRouterState, type RouterPaths } from './home.js';
 import { loadOrCreateLocalIdentity, signLocalRouterInfo, type LocalIdentity } from './identity/local-router.js';
 import { ROUTER_VERSION } from './identity/version.js';
-import { loadReseed, RouterInfoStore, routerInfoSummary } from './netdb/index.js';
+import { loadReseed, RouterInfoStore } from './netdb/index.js';
 import { DirectLookups, type DirectLookupResult } from './netdb/direct-lookup.js';
 import { encodeMessage, gunzipRouterInfo, gzipRouterInfo, I2npType, StoreType, type I2npBody, type I2npMessage } from './i2np/index.js';
 import { Floodfill } from './netdb/floodfill.js';
 import { LeaseSetStore } from './netdb/lease-set-store.js';
 import { RouterInfoPublisher } from './netdb/publisher.js';
 import { Explorer } from './netdb/explorer.js';
-import { iterativeLookup, type IterativeLookupDeps } from './netdb/iterative-lookup.js';
+import type { IterativeLookupDeps } from './netdb/iterative-lookup.js';
 import { EphemeralReplayCache, noiseNState, OneTimeTagStore, openGarlic } from './garlic/index.js';
 import { InboundDispatcher } from './inbound.js';
 import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
-import { i2pBase64Decode, isFloodfill } from './data/index.js';
-import { routerInfoReport, shortId } from './info.js';
+import { shortId } from './info.js';
 import { silentLogger, type Logger } from './log.js';
 import { cryptoRandom, nodeNetwork, systemClock, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
-
-/** The netDb stores asynchronously; a just-arrived entry may take a moment to be indexed. */
-async function waitForEntry<T>(get: () => T | undefined, ms: number): Promise<T | undefined> {
-  for (let waited = 0; waited <= ms; waited += 50) {
-    const v = get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return undefined;
-}
 
 /** Re-sign our RouterInfo this often; peers refuse one older than 90 minutes (PITFALLS.md). */
 const ROUTER_INFO_REFRESH_MS = 30 * 60_000;
@@ -53,7 +43,7 @@ export interface RouterOptions {
  * and wires the components; each component gets what it needs from here and nothing else.
  */
 export class Router {
-  private readonly clock: Clock;
+  readonly clock: Clock;
   private readonly random: RandomSource;
   readonly network: Network;
   private readonly log: Logger;
@@ -66,11 +56,11 @@ export class Router {
   readonly netDb: RouterInfoStore;
   readonly transport: TransportManager;
   readonly lookups: DirectLookups;
-  private readonly inbound: InboundDispatcher;
+  readonly inbound: InboundDispatcher;
   readonly floodfill: Floodfill | undefined;
   readonly publisher: RouterInfoPublisher;
   readonly explorer: Explorer;
-  private readonly lookupDeps: IterativeLookupDeps;
+  readonly lookupDeps: IterativeLookupDeps;
   /** One-time reply keys of our own ECIES lookups (their answers come back as tagged garlic). */
   readonly tagStore: OneTimeTagStore;
   private readonly connector: PeerConnector;
@@ -268,75 +258,7 @@ export class Router {
     this.connector.start();
     this.publisher.start();
     this.explorer.start();
-    this.control = await startControlServer(this.paths.controlSocket, {
-      status: async () => this.status(),
-      'netdb.lookup': async (params) => {
-        const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
-        if (typeof p.key !== 'string') throw new Error('params.key: a router hash in I2P base64');
-        const key = i2pBase64Decode(p.key, 'key');
-        const ff = typeof p.floodfill === 'string' ? i2pBase64Decode(p.floodfill, 'floodfill') : undefined;
-        const timeout = typeof p.timeoutMs === 'number' ? p.timeoutMs : undefined;
-        const r = await this.lookupDirect(key, ff, timeout);
-        return r.kind === 'store'
-          ? { kind: r.kind, floodfill: r.floodfill, rttMs: r.rttMs, storeType: r.storeType }
-          : { kind: r.kind, floodfill: r.floodfill, rttMs: r.rttMs, peers: r.peers.map((h) => i2pBase64Encode(h)) };
-      },
-      peers: async () => ({
-        connected: this.transport.connectedPeers().map((h) => i2pBase64Encode(h)),
-        known: this.netDb.all().map((e) => e.key),
-      }),
-      info: async () => {
-        const { ri, bytes } = this.routerInfo();
-        return routerInfoReport(this.paths, { ...this.identity, created: false }, ri, bytes);
-      },
-      transport: async () => ({ ...this.transport.stats(), sessionList: this.transport.sessionList(), inbound: this.inbound.counters }),
-      'netdb.stats': async () => ({
-        routerInfos: this.netDb.count,
-        floodfills: this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).length,
-        floodfill: this.floodfill ? { ...this.floodfill.counters } : null,
-        exploration: { ...this.explorer.counters },
-        publishing: { ...this.publisher.counters, lastConfirmed: this.publisher.lastConfirmedAt ? new Date(this.publisher.lastConfirmedAt).toISOString() : null },
-        inbound: { ...this.inbound.counters },
-        lookupsInFlight: this.lookups.pending,
-      }),
-      'netdb.find': async (params: unknown) => {
-        const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
-        if (typeof p.key !== 'string') throw new Error('params.key: a router hash in I2P base64');
-        const key = i2pBase64Decode(p.key, 'key');
-        const local = this.netDb.get(key);
-        if (local) return { found: true, source: 'local netDb', router: routerInfoSummary(local.routerInfo) };
-        if (typeof p.floodfill === 'string') {
-          // One floodfill named by the user: ask it alone.
-          const r = await this.lookupDirect(key, i2pBase64Decode(p.floodfill, 'floodfill'), typeof p.timeoutMs === 'number' ? p.timeoutMs : undefined);
-          if (r.kind === 'searchReply') return { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, closerPeers: r.peers.map((h) => i2pBase64Encode(h)) };
-          const stored = await waitForEntry(() => this.netDb.get(key), 1_000);
-          return stored
-            ? { found: true, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, router: routerInfoSummary(stored.routerInfo) }
-            : { found: false, source: 'floodfill', floodfill: r.floodfill, rttMs: r.rttMs, refused: 'the RouterInfo it sent did not verify' };
-        }
-        const started = this.clock.now();
-        const r = await iterativeLookup(key, this.lookupDeps, {
-          lookupType: 'routerinfo',
-          ...(typeof p.timeoutMs === 'number' && { totalTimeoutMs: p.timeoutMs }),
-        });
-        const stored = r.found ? await waitForEntry(() => this.netDb.get(key), 1_000) : undefined;
-        return {
-          found: stored !== undefined,
-          source: 'floodfills (iterative)',
-          ...(r.foundAt && { floodfill: r.foundAt }),
-          queried: r.queried,
-          ms: this.clock.now() - started,
-          ...(stored ? { router: routerInfoSummary(stored.routerInfo) } : { reason: r.reason }),
-        };
-      },
-      'netdb.list': async () => this.netDb.all().map((e) => routerInfoSummary(e.routerInfo)),
-      stop: async (params: unknown) => {
-        const graceful = (params as { graceful?: boolean } | undefined)?.graceful !== false;
-        // Answer first, then stop: the caller waits for the process to exit.
-        setImmediate(() => void this.stop({ graceful }));
-        return { stopping: true };
-      },
-    });
+    this.control = await startControlServer(this.paths.controlSocket, routerControlHandlers(this));
     this.log.info('router started', { hash: this.hash, netId: this.config.netId, host: this.config.ntcp2.host, port: this.config.ntcp2.port });
   }
 

@@ -57,11 +57,18 @@ describe('anon-router netdb list|lookup|stats against a floodfill of ours', () =
     expect(ff.ntcp2).toEqual([`127.0.1.81:${base + 1}`]);
   });
 
-  it('lookup of a router B never met: asked of the floodfill, found, verified and stored', () => {
+  it('lookup of a router B never met: found through the floodfill, verified and stored', () => {
     const r = json(['netdb', 'lookup', cHash, '--home', bHome]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.body).toMatchObject({ found: true, source: 'floodfills (iterative)', floodfill: ffHash });
-    expect(r.body.queried).toEqual([ffHash]);
+    expect(r.body.found).toBe(true);
+    // B may have learned C already (its explorer asks the floodfill; C's explorer finds B and
+    // dials it); else the lookup asks the floodfill now.
+    if (r.body.source === 'floodfills (iterative)') {
+      expect(r.body.floodfill).toBe(ffHash);
+      expect(r.body.queried).toEqual([ffHash]);
+    } else {
+      expect(r.body.source).toBe('local netDb');
+    }
     expect(r.body.router.hash).toBe(cHash);
     // Now B holds it itself.
     expect(json(['netdb', 'lookup', cHash, '--home', bHome]).body).toMatchObject({ found: true, source: 'local netDb' });

@@ -5,7 +5,6 @@ import type { Clock, Connection, Listener, Network, RandomSource } from '../runt
 import { checkRouterAddress } from './address-policy.js';
 import { Ntcp2Connection, type Ntcp2CloseInfo, type Ntcp2ConnectionLimits } from './ntcp2/connection.js';
 import type { Ntcp2Established } from './ntcp2/handshake.js';
-import { initialHandshakeState } from './ntcp2/kdf.js';
 import { ReplayCache } from './ntcp2/replay-cache.js';
 import { TerminationReason } from './ntcp2/termination.js';
 import { AddressPenalties } from './penalties.js';
@@ -86,7 +85,6 @@ export class TransportManager {
   private readonly perIp = new Map<string, number>();
   private readonly penalties = new AddressPenalties();
   private readonly replay: ReplayCache;
-  private readonly responderBase;
   private readonly limits: TransportLimits;
   private closedBytes = { in: 0, out: 0 };
   private counters = { dropped: 0, refused: 0, failedHandshakes: 0 };
@@ -109,7 +107,6 @@ export class TransportManager {
   ) {
     this.limits = { ...DEFAULT_TRANSPORT_LIMITS, ...limits };
     this.replay = new ReplayCache({ now: () => deps.clock.now() });
-    this.responderBase = initialHandshakeState(local.staticPublicKey);
   }
 
   async start(): Promise<void> {

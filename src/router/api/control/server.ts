@@ -1,5 +1,5 @@
 import { chmodSync, lstatSync, mkdtempSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createConnection, createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { errnoCode } from '../../../state/errors.js';
 import { ControlError, errorBody, MAX_REQUEST_BYTES, parseRequest, RouterAlreadyRunningError, requestIdOf, type ControlResponse } from './protocol.js';
