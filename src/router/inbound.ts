@@ -2,6 +2,7 @@ import { i2pBase64Encode } from './data/index.js';
 import { checkExpiration, decodeFrameMessage, decodeMessage, gunzipRouterInfo, I2npType, StoreType, type I2npMessage } from './i2np/index.js';
 import type { OpenedGarlic } from './garlic/router-garlic.js';
 import { cloves } from './garlic/payload.js';
+import { NetDbRateLimiter, type RateLimitOptions } from './netdb/rate-limit.js';
 import type { Logger } from './log.js';
 import type { DirectLookups } from './netdb/direct-lookup.js';
 import type { RouterInfoStore } from './netdb/router-info-store.js';
@@ -15,6 +16,8 @@ import type { I2npBody } from './i2np/index.js';
  */
 export interface InboundCounters {
   received: number;
+  /** netDb stores and lookups dropped because their sender (or everyone) exceeded its rate. */
+  rateLimited: number;
   /** Garlic to this router opened (Noise N, or a one-time tag), and cloves taken from it. */
   garlicOpened: number;
   garlicRefused: number;
@@ -27,11 +30,14 @@ export interface InboundCounters {
 }
 
 export class InboundDispatcher {
-  readonly counters: InboundCounters = { received: 0, garlicOpened: 0, garlicRefused: 0, cloves: 0, undecodable: 0, expired: 0, routerInfosAccepted: 0, routerInfosRefused: 0, unhandled: {} };
+  readonly counters: InboundCounters = { received: 0, rateLimited: 0, garlicOpened: 0, garlicRefused: 0, cloves: 0, undecodable: 0, expired: 0, routerInfosAccepted: 0, routerInfosRefused: 0, unhandled: {} };
+
+  private readonly limiter: NetDbRateLimiter;
 
   constructor(
     private readonly deps: {
       now: () => number;
+      rateLimit?: RateLimitOptions;
       netDb: RouterInfoStore;
       lookups: DirectLookups;
       log: Logger;
@@ -44,7 +50,9 @@ export class InboundDispatcher {
       /** Opens Garlic addressed to this router (ecies-routers.rst); throws GarlicError when it cannot. */
       openGarlic: (body: Uint8Array) => OpenedGarlic;
     },
-  ) {}
+  ) {
+    this.limiter = new NetDbRateLimiter(deps.rateLimit);
+  }
 
   /** An I2NP message with the short header (NTCP2's I2NP block). */
   onMessage(from: Uint8Array, bytes: Uint8Array): void {
@@ -71,6 +79,11 @@ export class InboundDispatcher {
       // One layer only: garlic inside garlic is not something routers send each other.
       if (inGarlic) return this.unhandled('Garlic in garlic');
       return this.onGarlic(from, msg.data);
+    }
+    // A flood of stores or lookups (valid or not) costs each sender its own budget only.
+    if ((msg.type === I2npType.DatabaseStore || msg.type === I2npType.DatabaseLookup) && !this.limiter.allow(i2pBase64Encode(from), now)) {
+      this.counters.rateLimited++;
+      return;
     }
     // Answers to our own lookups are taken first; a DatabaseStore answer is also stored below.
     const answered = this.deps.lookups.onMessage(from, msg);

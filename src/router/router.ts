@@ -106,11 +106,17 @@ export class Router {
         },
       },
     );
-    this.lookups = new DirectLookups({ ourHash: identity.keys.hash, clock: this.clock, random: this.random, send: (p, m) => this.transport.send(p, m) });
+    this.tagStore = new OneTimeTagStore({ clock: this.clock });
+    this.lookups = new DirectLookups({
+      ourHash: identity.keys.hash,
+      clock: this.clock,
+      random: this.random,
+      send: (p, m) => this.transport.send(p, m),
+      registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
+    });
     // Garlic to this router is under its identity's X25519 key (ecies-routers.rst), not NTCP2's.
     const garlicState = noiseNState(identity.keys.identity.publicKey);
     const garlicReplay = new EphemeralReplayCache({ clock: this.clock });
-    this.tagStore = new OneTimeTagStore({ clock: this.clock });
     const envelope = (body: I2npBody) => ({ ...body, msgId: 1 + this.random.int(0xfffffffe), expiration: this.clock.now() + 60_000 }) as I2npMessage;
     this.floodfill = config.floodfill
       ? new Floodfill({ ourHash: identity.keys.hash, netDb: this.netDb, leaseSets: new LeaseSetStore(), random: this.random, now })

@@ -1,5 +1,5 @@
 import { equalBytes, i2pBase64Encode } from '../data/index.js';
-import { encodeMessage, I2npType, type I2npMessage } from '../i2np/index.js';
+import { encodeMessage, I2npType, type DatabaseLookup, type I2npMessage } from '../i2np/index.js';
 import type { Clock, RandomSource, TimerHandle } from '../runtime/index.js';
 
 /**
@@ -42,6 +42,12 @@ export class DirectLookups {
       random: RandomSource;
       send: (peer: Uint8Array, i2npShort: Uint8Array) => boolean;
       maxPending?: number;
+      /**
+       * When given, lookups ask for ECIES-encrypted replies (ecies-routers.rst): a one-time key
+       * and tag are registered here, and the answer comes back as Garlic under them, so that
+       * nobody between the floodfill and us reads what we looked up.
+       */
+      registerReplyKey?: (tag: Uint8Array, key: Uint8Array) => void;
     },
   ) {}
 
@@ -52,6 +58,13 @@ export class DirectLookups {
   lookup(floodfill: Uint8Array, key: Uint8Array, lookupType: 'routerinfo' | 'leaseset' | 'exploration' | 'any', timeoutMs = 15_000): Promise<DirectLookupResult> {
     if (this.count >= (this.deps.maxPending ?? 256)) return Promise.reject(new LookupError('TOO_MANY', 'too many lookups in flight'));
     const now = this.deps.clock.now();
+    let encryption: DatabaseLookup['encryption'] = { kind: 'none' };
+    if (this.deps.registerReplyKey) {
+      const replyKey = this.deps.random.bytes(32);
+      const replyTag = this.deps.random.bytes(8);
+      this.deps.registerReplyKey(replyTag, replyKey);
+      encryption = { kind: 'ecies', replyKey, replyTag };
+    }
     const message: I2npMessage = {
       type: I2npType.DatabaseLookup,
       msgId: 1 + this.deps.random.int(0xfffffffe),
@@ -60,7 +73,7 @@ export class DirectLookups {
       from: this.deps.ourHash,
       lookupType,
       excludedPeers: [],
-      encryption: { kind: 'none' },
+      encryption,
     };
     if (!this.deps.send(floodfill, encodeMessage(message, 'short'))) {
       return Promise.reject(new LookupError('NOT_SENT', `cannot reach ${i2pBase64Encode(floodfill).slice(0, 6)}`));
