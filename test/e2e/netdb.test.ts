@@ -88,10 +88,20 @@ describe('anon-router netdb list|lookup|stats against a floodfill of ours', () =
     expect(r.stderr.trim()).toMatch(new RegExp(`^anon-router netdb lookup: ${unknown}: not found`));
   });
 
+  it('a b32 address no floodfill holds: not found, exit 1; a name that is not b32: usage error', () => {
+    const b32 = 'a'.repeat(52) + '.b32.i2p';
+    const r = runCli('anon-router', ['netdb', 'lookup', b32, '--home', bHome, '--timeout', '5']);
+    expect(r.status).toBe(1);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^anon-router netdb lookup: ${b32.replace(/\./g, '\\.')}: no LeaseSet found`));
+    const bad = runCli('anon-router', ['netdb', 'lookup', 'example.i2p', '--home', bHome]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr.trim()).toBe('anon-router netdb lookup: example.i2p: not a b32 address (52 base32 characters, then .b32.i2p); names need the address book');
+  });
+
   it('a malformed hash is a usage error (exit 2)', () => {
     const r = runCli('anon-router', ['netdb', 'lookup', 'not-a-hash', '--home', bHome]);
     expect(r.status).toBe(2);
-    expect(r.stderr.trim()).toBe('anon-router netdb lookup: HASH: not a router hash (44 characters of I2P base64)');
+    expect(r.stderr.trim()).toBe('anon-router netdb lookup: HASH: not a router hash (44 characters of I2P base64) nor a .b32.i2p address');
   });
 
   it('stats on the floodfill count the lookups it answered', () => {

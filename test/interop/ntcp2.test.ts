@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodeRouterInfo, i2pBase64Encode, keysAndCertHash } from '../../src/router/data/index.js';
+import { decodeRouterInfo, i2pBase64Encode, keysAndCertHash, parseB32Address } from '../../src/router/data/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { describeWithI2pd, I2pdTestnet, TESTNET_SCRIPT } from '../helpers/i2pd.js';
 import { NamespacedRouter } from '../helpers/ns-router.js';
@@ -109,6 +109,29 @@ describeWithI2pd('NTCP2 with i2pd', () => {
     for (const h of r.confirmed) expect(floodfills.has(h)).toBe(true);
     const stats = await ours.call<{ publishing: { confirmed: number } }>('netdb.stats');
     expect(stats.publishing.confirmed).toBeGreaterThanOrEqual(r.confirmed.length);
+  });
+
+  it("looks up the eepsite's LeaseSet2 by its b32 address through i2pd floodfills: verified, with its leases", async () => {
+    const b32 = net.script('b32').trim();
+    const key = i2pBase64Encode(parseB32Address(b32));
+    type Found = { found: boolean; leaseSet?: { destination: string; leases: { gateway: string; tunnelId: number }[] } };
+    let r: Found | undefined;
+    // The eepsite publishes once its tunnels are up; i2pd 2.45 may skip its first publication
+    // (the script's "LeaseSet race"): restart the eepsite as the script does, at most 4 times.
+    for (let attempt = 0; attempt < 12 && !r?.found; attempt++) {
+      r = await ours.call<Found>('netdb.findLeaseSet', { key, timeoutMs: 10_000 }, 20_000);
+      if (!r.found) {
+        if (attempt % 3 === 2) await net.bounceEepsite();
+        await new Promise((w) => setTimeout(w, 5_000));
+      }
+    }
+    expect(r!.found).toBe(true);
+    expect(r!.leaseSet!.destination).toBe(b32);
+    expect(r!.leaseSet!.leases.length).toBeGreaterThanOrEqual(1);
+    for (const l of r!.leaseSet!.leases) {
+      expect(i2pdHash).toContain(l.gateway);
+      expect(l.tunnelId).toBeGreaterThan(0);
+    }
   });
 
   it('i2pd dials us: our router, restarted knowing no one, is dialed by i2pd routers that hold its RouterInfo', async () => {

@@ -1,4 +1,4 @@
-import { equalBytes, i2pBase64Encode, isFloodfill } from '../data/index.js';
+import { equalBytes, i2pBase64Encode, isFloodfill, type LeaseSet2 } from '../data/index.js';
 import {
   encodeMessage,
   encodePayload,
@@ -101,6 +101,11 @@ export class Floodfill {
       .map((e) => e.hash);
     const peers = closest(routingKey(lookup.key, this.deps.now()), candidates, SEARCH_REPLY_PEERS);
     return { delivery, message: this.envelope({ type: I2npType.DatabaseSearchReply, key: lookup.key, peers, from: this.deps.ourHash }), replyKey };
+  }
+
+  /** The LeaseSet2 we hold for a destination, if any (and not expired). */
+  leaseSetHeld(hash: Uint8Array, now: number): LeaseSet2 | undefined {
+    return this.deps.leaseSets.get(hash, now)?.leaseSet;
   }
 
   /** A LeaseSet2 someone stores with us. Other LeaseSet kinds (encrypted, meta) are not kept yet. */

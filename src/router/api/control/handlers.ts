@@ -1,4 +1,5 @@
-import { i2pBase64Decode, i2pBase64Encode, isFloodfill } from '../../data/index.js';
+import { b32FromHash, decodeLeaseSet2, equalBytes, i2pBase64Decode, i2pBase64Encode, isFloodfill, leaseSet2Hash, verifyLeaseSet2, type LeaseSet2 } from '../../data/index.js';
+import { StoreType } from '../../i2np/index.js';
 import { routerInfoReport } from '../../info.js';
 import { iterativeLookup } from '../../netdb/iterative-lookup.js';
 import { routerInfoSummary } from '../../netdb/index.js';
@@ -41,6 +42,27 @@ export function routerControlHandlers(router: Router): Record<string, (params: u
       inbound: { ...router.inbound.counters },
       lookupsInFlight: router.lookups.pending,
     }),
+    'netdb.findLeaseSet': async (params: unknown) => {
+      const p = (params ?? {}) as { key?: unknown; timeoutMs?: unknown };
+      if (typeof p.key !== 'string') throw new Error('params.key: a destination hash in I2P base64');
+      const key = i2pBase64Decode(p.key, 'key');
+      const now = router.clock.now();
+      const held = router.floodfill?.leaseSetHeld(key, now);
+      if (held) return { found: true, source: 'local floodfill store', leaseSet: leaseSetSummary(held) };
+      const started = now;
+      const r = await iterativeLookup(key, router.lookupDeps, { lookupType: 'any', ...(typeof p.timeoutMs === 'number' && { totalTimeoutMs: p.timeoutMs }) });
+      const base = { source: 'floodfills (iterative)', queried: r.queried, ms: router.clock.now() - started, ...(r.foundAt && { floodfill: r.foundAt }) };
+      if (!r.found || r.data === undefined || r.storeType !== StoreType.LeaseSet2) return { found: false, ...base, reason: r.reason ?? 'not a LeaseSet2' };
+      // A floodfill's answer is only as good as its signature: check it is the destination's.
+      let ls: LeaseSet2;
+      try {
+        ls = decodeLeaseSet2(r.data);
+      } catch (e) {
+        return { found: false, ...base, reason: `undecodable LeaseSet2: ${(e as Error).message}` };
+      }
+      if (!equalBytes(leaseSet2Hash(ls), key) || !verifyLeaseSet2(ls, { now: router.clock.now() })) return { found: false, ...base, reason: 'the LeaseSet2 did not verify' };
+      return { found: true, ...base, leaseSet: leaseSetSummary(ls) };
+    },
     'netdb.find': async (params: unknown) => {
       const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
       if (typeof p.key !== 'string') throw new Error('params.key: a router hash in I2P base64');
@@ -79,6 +101,16 @@ export function routerControlHandlers(router: Router): Record<string, (params: u
       setImmediate(() => void router.stop({ graceful }));
       return { stopping: true };
     },
+  };
+}
+
+function leaseSetSummary(ls: LeaseSet2) {
+  return {
+    destination: b32FromHash(leaseSet2Hash(ls)),
+    published: new Date(ls.published * 1000).toISOString(),
+    expires: new Date((ls.published + ls.expires) * 1000).toISOString(),
+    encryptionKeys: ls.encryptionKeys.map((k) => `type ${k.type} (${k.key.length} bytes)`),
+    leases: ls.leases.map((l) => ({ gateway: i2pBase64Encode(l.gateway), tunnelId: l.tunnelId, end: new Date(l.endDate * 1000).toISOString() })),
   };
 }
 
