@@ -119,7 +119,7 @@ export class Router {
     const garlicReplay = new EphemeralReplayCache({ clock: this.clock });
     const envelope = (body: I2npBody) => ({ ...body, msgId: 1 + this.random.int(0xfffffffe), expiration: this.clock.now() + 60_000 }) as I2npMessage;
     this.floodfill = config.floodfill
-      ? new Floodfill({ ourHash: identity.keys.hash, netDb: this.netDb, leaseSets: new LeaseSetStore(), random: this.random, now })
+      ? new Floodfill({ ourHash: identity.keys.hash, netDb: this.netDb, leaseSets: new LeaseSetStore(), ourRouterInfo: () => this.routerInfo().bytes, random: this.random, now })
       : undefined;
     this.inbound = new InboundDispatcher({
       now,

@@ -45,13 +45,15 @@ export const SEARCH_REPLY_PEERS = 3;
 export type LookupRefusal = 'elgamal-reply-unsupported';
 
 export class Floodfill {
-  readonly counters = { lookups: 0, found: 0, notFound: 0, refused: 0, stores: 0, floods: 0, leaseSetsStored: 0 };
+  readonly counters = { lookups: 0, found: 0, notFound: 0, refused: 0, stores: 0, floods: 0, leaseSetsStored: 0, ourRouterInfoServed: 0 };
 
   constructor(
     private readonly deps: {
       ourHash: Uint8Array;
       netDb: RouterInfoStore;
       leaseSets: LeaseSetStore;
+      /** Our own RouterInfo: the netDb never holds it, but a floodfill must answer for it. */
+      ourRouterInfo: () => Uint8Array;
       random: RandomSource;
       now: () => number;
     },
@@ -84,10 +86,13 @@ export class Floodfill {
         return { delivery, message: this.envelope(store), replyKey };
       }
     }
-    const entry = lookup.lookupType === 'routerinfo' || lookup.lookupType === 'any' ? this.deps.netDb.get(lookup.key) : undefined;
+    const wantsRouterInfo = lookup.lookupType === 'routerinfo' || lookup.lookupType === 'any';
+    const ours = wantsRouterInfo && equalBytes(lookup.key, this.deps.ourHash);
+    const entry = wantsRouterInfo && !ours ? this.deps.netDb.get(lookup.key)?.bytes : ours ? this.deps.ourRouterInfo() : undefined;
     if (entry) {
       this.counters.found++;
-      const store: DatabaseStore = { type: I2npType.DatabaseStore, key: lookup.key, storeType: StoreType.RouterInfo, data: gzipRouterInfo(entry.bytes) };
+      if (ours) this.counters.ourRouterInfoServed++;
+      const store: DatabaseStore = { type: I2npType.DatabaseStore, key: lookup.key, storeType: StoreType.RouterInfo, data: gzipRouterInfo(entry) };
       return { delivery, message: this.envelope(store), replyKey };
     }
     this.counters.notFound++;

@@ -8,7 +8,7 @@ import { RouterInfoStore } from '../../../src/router/netdb/router-info-store.js'
 import { LeaseSetStore } from '../../../src/router/netdb/lease-set-store.js';
 import { seededRandom } from '../../../src/router/runtime/index.js';
 import { openMemoryStorage } from '../../../src/state/index.js';
-import { testKeys } from './helpers.js';
+import { makeRouterInfo, testKeys } from './helpers.js';
 import { decryptWithTag } from '../../../src/router/garlic/router-garlic.js';
 import { cloves } from '../../../src/router/garlic/payload.js';
 
@@ -26,8 +26,9 @@ async function setup(routers: number, floodfills: number) {
     expect((await netDb.store(bytes, { now: NOW, source: 'test' })).accepted).toBe(true);
     all.push({ keys, bytes, floodfill: i <= floodfills });
   }
-  const ff = new Floodfill({ ourHash: us.hash, netDb, leaseSets: new LeaseSetStore(), random: seededRandom(new Uint8Array([1])), now: () => NOW });
-  return { ff, all, us, storage };
+  const ours = makeRouterInfo(us, NETID, NOW - 500).bytes;
+  const ff = new Floodfill({ ourHash: us.hash, netDb, leaseSets: new LeaseSetStore(), ourRouterInfo: () => ours, random: seededRandom(new Uint8Array([1])), now: () => NOW });
+  return { ff, all, us, storage, ours };
 }
 
 const lookup = (key: Uint8Array, from: Uint8Array, extra: Partial<DatabaseLookup> = {}): DatabaseLookup => ({
@@ -51,6 +52,15 @@ describe('Floodfill', () => {
     expect(store.type).toBe(I2npType.DatabaseStore);
     expect(store.storeType).toBe(StoreType.RouterInfo);
     expect(Buffer.from(gunzipRouterInfo(store.data)).equals(Buffer.from(all[3].bytes))).toBe(true);
+  });
+
+  it('answers a lookup for its own RouterInfo (which its netDb never holds)', async () => {
+    const { ff, all, us, ours } = await setup(3, 1);
+    const reply = ff.answerLookup(lookup(us.hash, all[0].keys.hash));
+    if (typeof reply === 'string') throw new Error(reply);
+    expect(reply.message.type).toBe(I2npType.DatabaseStore);
+    expect(Buffer.from(gunzipRouterInfo((reply.message as DatabaseStore).data)).equals(Buffer.from(ours))).toBe(true);
+    expect(ff.counters.ourRouterInfoServed).toBe(1);
   });
 
   it('answers an unknown key with the closest floodfills, never the asker nor excluded peers', async () => {
