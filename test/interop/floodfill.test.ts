@@ -86,7 +86,7 @@ describeWithI2pd('our floodfill serving i2pd', () => {
     expect(after.floodfill.lookups).toBeGreaterThanOrEqual(before.floodfill.lookups);
     expect(after.floodfill.found).toBeGreaterThanOrEqual(1);
     expect(after.inbound.garlicRefused).toBe(0);
-  });
+  }, 420_000);
 
   it('i2pd holds our RouterInfo as a floodfill', async () => {
     const file = join(net.routerDir(I2PD_ROUTERS - 1), 'netDb', `r${ourHash[0]}`, `routerInfo-${ourHash}.dat`);

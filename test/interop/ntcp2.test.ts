@@ -132,7 +132,7 @@ describeWithI2pd('NTCP2 with i2pd', () => {
       expect(i2pdHash).toContain(l.gateway);
       expect(l.tunnelId).toBeGreaterThan(0);
     }
-  });
+  }, 420_000);
 
   it('i2pd dials us: our router, restarted knowing no one, is dialed by i2pd routers that hold its RouterInfo', async () => {
     // Same identity, same address, empty netDb: it cannot dial anyone, so every session it
