@@ -16,6 +16,7 @@ import { RouterInfoPublisher } from './netdb/publisher.js';
 import { Explorer } from './netdb/explorer.js';
 import type { IterativeLookupDeps } from './netdb/iterative-lookup.js';
 import { EphemeralReplayCache, noiseNState, OneTimeTagStore, openGarlic } from './garlic/index.js';
+import { wrapForRouter } from './garlic/wrap.js';
 import { InboundDispatcher } from './inbound.js';
 import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
@@ -147,6 +148,10 @@ export class Router {
       routerInfo: () => this.routerInfo().bytes,
       floodfills: () => this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).map((e) => e.hash),
       send: (to, bytes) => this.transport.send(to, bytes),
+      wrap: (to, message) => {
+        const ri = this.netDb.get(to)?.routerInfo;
+        return ri ? wrapForRouter(ri, message, this.clock.now(), this.random) : undefined;
+      },
       log: this.log.child('netdb'),
     });
     const lookupDeps: IterativeLookupDeps = {

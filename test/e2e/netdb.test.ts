@@ -104,6 +104,18 @@ describe('anon-router netdb list|lookup|stats against a floodfill of ours', () =
     expect(r.stderr.trim()).toBe('anon-router netdb lookup: HASH: not a router hash (44 characters of I2P base64) nor a .b32.i2p address');
   });
 
+  it("B published its RouterInfo to the floodfill in garlic (Noise N to the floodfill's key), and it was confirmed", async () => {
+    const b = await waitFor('B to publish', () => {
+      const st = json(['netdb', 'stats', '--home', bHome]).body;
+      return st && st.publishing.confirmed >= 1 ? st : undefined;
+    }, 30_000);
+    expect(b.publishing.wrapped).toBeGreaterThanOrEqual(1);
+    const ff = json(['netdb', 'stats', '--home', ffHome]).body;
+    expect(ff.inbound.garlicOpened).toBeGreaterThanOrEqual(1);
+    expect(ff.inbound.garlicRefused).toBe(0);
+    expect(ff.floodfill.stores).toBeGreaterThanOrEqual(1);
+  });
+
   it('stats on the floodfill count the lookups it answered', () => {
     const r = json(['netdb', 'stats', '--home', ffHome]);
     expect(r.status).toBe(0);

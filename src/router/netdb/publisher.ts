@@ -1,5 +1,5 @@
 import { i2pBase64Encode } from '../data/index.js';
-import { encodeMessage, gzipRouterInfo, I2npType, StoreType, type DeliveryStatus } from '../i2np/index.js';
+import { encodeMessage, gzipRouterInfo, I2npType, StoreType, type DeliveryStatus, type I2npMessage } from '../i2np/index.js';
 import type { Logger } from '../log.js';
 import type { Clock, RandomSource, TimerHandle } from '../runtime/index.js';
 import { closest, routingKey } from './routing-key.js';
@@ -17,6 +17,8 @@ export interface PublishResult {
 
 export interface PublisherCounters {
   published: number;
+  /** Of those, sent in garlic to the floodfill's router key. */
+  wrapped: number;
   confirmed: number;
   unconfirmed: number;
 }
@@ -28,7 +30,7 @@ interface Waiting {
 }
 
 export class RouterInfoPublisher {
-  readonly counters: PublisherCounters = { published: 0, confirmed: 0, unconfirmed: 0 };
+  readonly counters: PublisherCounters = { published: 0, wrapped: 0, confirmed: 0, unconfirmed: 0 };
   private readonly waiting = new Map<number, Waiting>();
   private timer: TimerHandle | undefined;
   private running: Promise<PublishResult> | undefined;
@@ -43,6 +45,8 @@ export class RouterInfoPublisher {
       routerInfo: () => Uint8Array;
       floodfills: () => Uint8Array[];
       send: (to: Uint8Array, i2npShort: Uint8Array) => boolean;
+      /** Wrap a message in garlic to that router (as i2pd does for stores to floodfills); undefined: send it plain. */
+      wrap?: (to: Uint8Array, message: I2npMessage) => Uint8Array | undefined;
       log: Logger;
       /** Floodfills per publication (Java and i2pd store to 2 or 3). */
       count?: number;
@@ -94,18 +98,18 @@ export class RouterInfoPublisher {
     const results = await Promise.all(
       targets.map((ff) => {
         const token = 1 + this.deps.random.int(0xfffffffe);
-        const message = encodeMessage(
-          {
-            type: I2npType.DatabaseStore,
-            msgId: 1 + this.deps.random.int(0xfffffffe),
-            expiration: now + 60_000,
-            key: this.deps.ourHash,
-            storeType: StoreType.RouterInfo,
-            reply: { token, tunnelId: 0, gateway: this.deps.ourHash },
-            data,
-          },
-          'short',
-        );
+        const store: I2npMessage = {
+          type: I2npType.DatabaseStore,
+          msgId: 1 + this.deps.random.int(0xfffffffe),
+          expiration: now + 60_000,
+          key: this.deps.ourHash,
+          storeType: StoreType.RouterInfo,
+          reply: { token, tunnelId: 0, gateway: this.deps.ourHash },
+          data,
+        };
+        const wrapped = this.deps.wrap?.(ff, store);
+        if (wrapped) this.counters.wrapped++;
+        const message = wrapped ?? encodeMessage(store, 'short');
         const name = i2pBase64Encode(ff);
         this.counters.published++;
         if (!this.deps.send(ff, message)) return Promise.resolve({ name, ok: false });

@@ -49,7 +49,7 @@ describe('RouterInfoPublisher', () => {
     const r = await run;
     expect(r.confirmed).toEqual([i2pBase64Encode(sent[0].to)]);
     expect(r.unconfirmed).toEqual([i2pBase64Encode(sent[1].to)]);
-    expect(publisher.counters).toEqual({ published: 2, confirmed: 1, unconfirmed: 1 });
+    expect(publisher.counters).toEqual({ published: 2, wrapped: 0, confirmed: 1, unconfirmed: 1 });
     // The run ends when the last store is confirmed or times out.
     expect(publisher.lastConfirmedAt).toBe(T0 + 10_000);
   });
