@@ -2,17 +2,11 @@ import { routerStatus } from '../api/control/client.js';
 import type { RouterStatus } from '../api/control/protocol.js';
 import { routerPaths } from '../home.js';
 import { TestnetError } from './errors.js';
-import { readManifest } from './manifest.js';
+import { readManifest, type TestnetRouterRecord } from './manifest.js';
 import { isOurRouter } from './processes.js';
 
-export interface TestnetRouterStatus {
-  k: number;
-  pid: number;
-  home: string;
-  host: string;
-  port: number;
-  /** As recorded by `up`. */
-  hash: string | null;
+/** A router as `up` recorded it (hash included), and what it says now. */
+export interface TestnetRouterStatus extends Pick<TestnetRouterRecord, 'k' | 'pid' | 'home' | 'host' | 'port' | 'hash'> {
   /** The pid still runs anon-router for this home. */
   alive: boolean;
   /** What the router answered on its control socket. */
