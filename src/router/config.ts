@@ -14,6 +14,15 @@ export interface RouterConfig {
   /** Shared bandwidth in KBytes/s: sets the published class. */
   sharedKBps: number;
   floodfill: boolean;
+  /** Carry other routers' tunnels (on by default: every router relays). */
+  transit: boolean;
+  /** Percentage (0..100) of the shared bandwidth transit may use. */
+  sharePercent: number;
+  /** Most transit tunnels at once. */
+  maxParticipating: number;
+  /** The exploratory pool: hops per tunnel (0..7) and tunnels each way (1..16). */
+  tunnelLength: number;
+  tunnelQuantity: number;
   ntcp2: {
     /** The address we publish and bind; none means we dial out but are not reachable (caps U). */
     host?: string;
@@ -26,8 +35,11 @@ export class RouterConfigError extends Error {
   override readonly name = 'RouterConfigError';
 }
 
+/** Tunnel settings; configs saved before they existed get these. */
+export const TUNNEL_DEFAULTS = { transit: true, sharePercent: 80, maxParticipating: 2000, tunnelLength: 2, tunnelQuantity: 2 } as const;
+
 export function defaultRouterConfig(random: (maxExclusive: number) => number): RouterConfig {
-  return { netId: MAIN_NET_ID, testnet: false, sharedKBps: 128, floodfill: false, ntcp2: { port: 9111 + random(30777 - 9111) } };
+  return { netId: MAIN_NET_ID, testnet: false, sharedKBps: 128, floodfill: false, ...TUNNEL_DEFAULTS, ntcp2: { port: 9111 + random(30777 - 9111) } };
 }
 
 export function validateNetId(netId: number): number {
@@ -40,6 +52,17 @@ export function validatePort(port: number): number {
   return port;
 }
 
+export function validateRange(what: string, v: number, min: number, max: number): number {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RouterConfigError(`${what} must be an integer ${min}..${max}, got ${v}`);
+  return v;
+}
+
+function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Partial<Pick<T, K>> {
+  const out: Partial<Pick<T, K>> = {};
+  for (const k of keys) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
 function parseConfig(v: unknown): RouterConfig {
   const c = v as Partial<RouterConfig> | null;
   if (typeof c !== 'object' || c === null || typeof c.ntcp2 !== 'object' || c.ntcp2 === null) {
@@ -48,11 +71,18 @@ function parseConfig(v: unknown): RouterConfig {
   if (typeof c.testnet !== 'boolean' || typeof c.floodfill !== 'boolean') throw new RouterConfigError('stored router config: bad flags');
   if (typeof c.sharedKBps !== 'number' || !(c.sharedKBps >= 0)) throw new RouterConfigError('stored router config: bad sharedKBps');
   if (c.ntcp2.host !== undefined && typeof c.ntcp2.host !== 'string') throw new RouterConfigError('stored router config: bad host');
+  const t = { ...TUNNEL_DEFAULTS, ...pickDefined(c, ['transit', 'sharePercent', 'maxParticipating', 'tunnelLength', 'tunnelQuantity']) };
+  if (typeof t.transit !== 'boolean') throw new RouterConfigError('stored router config: bad transit flag');
   return {
     netId: validateNetId(c.netId as number),
     testnet: c.testnet,
     sharedKBps: c.sharedKBps,
     floodfill: c.floodfill,
+    transit: t.transit,
+    sharePercent: validateRange('share', t.sharePercent, 0, 100),
+    maxParticipating: validateRange('max participating tunnels', t.maxParticipating, 0, 100_000),
+    tunnelLength: validateRange('tunnel length', t.tunnelLength, 0, 7),
+    tunnelQuantity: validateRange('tunnel quantity', t.tunnelQuantity, 1, 16),
     ntcp2: { host: c.ntcp2.host, port: validatePort(c.ntcp2.port) },
   };
 }
@@ -83,6 +113,7 @@ export function publishedBandwidth(config: RouterConfig): BandwidthClass {
 export function checkRouterConfig(config: RouterConfig): void {
   validateNetId(config.netId);
   validatePort(config.ntcp2.port);
+  parseConfig(config);
   if (config.testnet && config.netId === MAIN_NET_ID) {
     throw new RouterConfigError('a test network needs its own network id (--netid): 2 is the public I2P network');
   }

@@ -29,6 +29,16 @@ export interface InboundCounters {
   unhandled: Record<string, number>;
 }
 
+/** Where tunnel messages go: the TunnelManager. */
+export interface TunnelMessageSink {
+  onTunnelData(tunnelId: number, data: Uint8Array): void;
+  onTunnelGateway(tunnelId: number, messageStandard: Uint8Array): void;
+  onShortTunnelBuild(from: Uint8Array, msgId: number, records: Uint8Array[]): void;
+  onVariableTunnelBuild(from: Uint8Array, records: Uint8Array[]): void;
+  onOutboundTunnelBuildReply(msgId: number, records: Uint8Array[]): boolean;
+  onDeliveryStatus(deliveredMsgId: number): boolean;
+}
+
 export class InboundDispatcher {
   readonly counters: InboundCounters = { received: 0, rateLimited: 0, garlicOpened: 0, garlicRefused: 0, cloves: 0, undecodable: 0, expired: 0, routerInfosAccepted: 0, routerInfosRefused: 0, unhandled: {} };
 
@@ -49,6 +59,8 @@ export class InboundDispatcher {
       onDeliveryStatus?: (msg: Extract<I2npMessage, { type: typeof I2npType.DeliveryStatus }>) => boolean;
       /** Opens Garlic addressed to this router (ecies-routers.rst); throws GarlicError when it cannot. */
       openGarlic: (body: Uint8Array) => OpenedGarlic;
+      /** Tunnel traffic and builds (tunnel-message.rst, tunnel-creation-ecies.rst). */
+      tunnels?: TunnelMessageSink;
     },
   ) {
     this.limiter = new NetDbRateLimiter(deps.rateLimit);
@@ -66,6 +78,15 @@ export class InboundDispatcher {
       return;
     }
     this.dispatch(from, msg, false);
+  }
+
+  /**
+   * A message that reached us through one of our inbound tunnels (or an outbound endpoint's
+   * LOCAL delivery). Its sender is unknown: `source` names the tunnel for rate limits and logs.
+   */
+  onTunnelMessage(source: Uint8Array, msg: I2npMessage): void {
+    this.counters.received++;
+    this.dispatch(source, msg, false);
   }
 
   /** A message for us, arrived directly or as a clove of garlic addressed to us. */
@@ -113,7 +134,28 @@ export class InboundDispatcher {
         if (!answered) this.unhandled('DatabaseSearchReply');
         return;
       case I2npType.DeliveryStatus:
+        if (this.deps.tunnels?.onDeliveryStatus(msg.deliveredMsgId)) return;
         if (!this.deps.onDeliveryStatus?.(msg)) this.unhandled('DeliveryStatus');
+        return;
+      case I2npType.TunnelData:
+        if (!this.deps.tunnels || inGarlic) return this.unhandled('TunnelData');
+        this.deps.tunnels.onTunnelData(msg.tunnelId, msg.data);
+        return;
+      case I2npType.TunnelGateway:
+        if (!this.deps.tunnels || inGarlic) return this.unhandled('TunnelGateway');
+        this.deps.tunnels.onTunnelGateway(msg.tunnelId, msg.message);
+        return;
+      case I2npType.ShortTunnelBuild:
+        // i2pd sends builds for an inbound gateway in garlic to it: inside garlic is normal here.
+        if (!this.deps.tunnels) return this.unhandled('ShortTunnelBuild');
+        this.deps.tunnels.onShortTunnelBuild(from, msg.msgId, msg.records);
+        return;
+      case I2npType.VariableTunnelBuild:
+        if (!this.deps.tunnels) return this.unhandled('VariableTunnelBuild');
+        this.deps.tunnels.onVariableTunnelBuild(from, msg.records);
+        return;
+      case I2npType.OutboundTunnelBuildReply:
+        if (!this.deps.tunnels?.onOutboundTunnelBuildReply(msg.msgId, msg.records)) this.unhandled('OutboundTunnelBuildReply');
         return;
       case I2npType.DatabaseLookup: {
         if (!this.deps.floodfill) return this.unhandled('DatabaseLookup (not a floodfill)');

@@ -22,7 +22,15 @@ import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
 import { shortId } from './info.js';
 import { silentLogger, type Logger } from './log.js';
-import { cryptoRandom, nodeNetwork, systemClock, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
+import { BandwidthMeter, cryptoRandom, nodeNetwork, systemClock, TokenBucket, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
+import { PeerProfiles } from './peers/profiles.js';
+import { PeerSelector } from './peers/selection.js';
+import { TransitPolicy } from './tunnel/transit-policy.js';
+import { TunnelManager } from './tunnel/manager.js';
+import { buildTunnelBlocks } from './tunnel/fragmenter.js';
+
+/** Profiles are a cache: written this often (and at stop), not synced. */
+const PROFILE_FLUSH_MS = 60_000;
 
 /** Re-sign our RouterInfo this often; peers refuse one older than 90 minutes (PITFALLS.md). */
 const ROUTER_INFO_REFRESH_MS = 30 * 60_000;
@@ -66,6 +74,14 @@ export class Router {
   readonly tagStore: OneTimeTagStore;
   private readonly connector: PeerConnector;
   private readonly reseedPath: string | undefined;
+  readonly profiles: PeerProfiles;
+  readonly bandwidth: BandwidthMeter;
+  readonly transitPolicy: TransitPolicy;
+  private readonly transitBucket: TokenBucket;
+  readonly tunnels: TunnelManager;
+  private meterTimer: TimerHandle | undefined;
+  private profileTimer: TimerHandle | undefined;
+  private lastBytes = { in: 0, out: 0 };
 
   private constructor(
     readonly paths: RouterPaths,
@@ -131,6 +147,14 @@ export class Router {
       send: (to, bytes) => this.transport.send(to, bytes),
       envelope,
       onDeliveryStatus: (m) => this.publisher.onDeliveryStatus(m),
+      tunnels: {
+        onTunnelData: (id, data) => this.tunnels.onTunnelData(id, data),
+        onTunnelGateway: (id, m) => this.tunnels.onTunnelGateway(id, m),
+        onShortTunnelBuild: (from, msgId, records) => this.tunnels.onShortTunnelBuild(from, msgId, records),
+        onVariableTunnelBuild: (from, records) => this.tunnels.onVariableTunnelBuild(from, records),
+        onOutboundTunnelBuildReply: (msgId, records) => this.tunnels.onOutboundTunnelBuildReply(msgId, records),
+        onDeliveryStatus: (id) => this.tunnels.onDeliveryStatus(id),
+      },
       openGarlic: (body) =>
         openGarlic(body, {
           staticPrivateKey: identity.keys.encryptionPrivateKey,
@@ -178,6 +202,59 @@ export class Router {
     };
     this.lookupDeps = lookupDeps;
     this.explorer = new Explorer({ ...lookupDeps, clock: this.clock, random: this.random, routerCount: () => this.netDb.count });
+    this.profiles = new PeerProfiles({ storage, clock: this.clock });
+    this.bandwidth = new BandwidthMeter({ clock: this.clock });
+    const limitBps = config.sharedKBps * 1024;
+    const transitBps = Math.floor((limitBps * config.sharePercent) / 100);
+    // A burst of a few seconds' worth (at least 64 tunnel messages) so relaying is not choppy.
+    this.transitBucket = new TokenBucket({ clock: this.clock, ratePerSecond: transitBps, burst: Math.max(64 * 1028, 4 * transitBps) });
+    this.transitPolicy = new TransitPolicy({
+      clock: this.clock,
+      random: this.random,
+      maxParticipating: config.maxParticipating,
+      bandwidthLimitBps: limitBps,
+      sharePercent: config.transit ? config.sharePercent : 0,
+      transitRateBps: () => this.bandwidth.rate('transit'),
+    });
+    const selector = new PeerSelector({
+      profiles: this.profiles,
+      random: this.random,
+      publicMode: !config.testnet,
+      ownHash: identity.keys.hash,
+      isConnected: (h) => this.transport.isConnected(h),
+      now,
+    });
+    this.tunnels = new TunnelManager({
+      clock: this.clock,
+      random: this.random,
+      log: this.log.child('tunnel'),
+      ourHash: identity.keys.hash,
+      staticPrivateKey: identity.keys.encryptionPrivateKey,
+      staticPublicKey: identity.keys.identity.publicKey,
+      send: (to, bytes) => this.transport.send(to, bytes),
+      routerInfo: (h) => this.netDb.get(h)?.routerInfo,
+      selection: { select: (count, _direction, exclude) => selector.selectHops(this.netDb.all(), count, { exclude }) },
+      profiles: this.profiles,
+      policy: this.transitPolicy,
+      transitEnabled: () => this.config.transit,
+      allowTransitBytes: (n) => {
+        if (!this.transitBucket.take(n)) return false;
+        this.bandwidth.record('transit', n);
+        return true;
+      },
+      deliverLocal: (msg) => this.inbound.onTunnelMessage(identity.keys.hash, msg),
+      registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
+      wrapForRouter: (to, message) => {
+        const ri = this.netDb.get(to)?.routerInfo;
+        return ri ? wrapForRouter(ri, message, this.clock.now(), this.random) : undefined;
+      },
+      fragment: (messages) => buildTunnelBlocks(messages, this.random),
+      exploratory: {
+        name: 'exploratory',
+        inbound: { length: config.tunnelLength, quantity: config.tunnelQuantity, variance: 0 },
+        outbound: { length: config.tunnelLength, quantity: config.tunnelQuantity, variance: 0 },
+      },
+    });
     this.connector = new PeerConnector({
       clock: this.clock,
       random: this.random,
@@ -269,6 +346,10 @@ export class Router {
     this.connector.start();
     this.publisher.start();
     this.explorer.start();
+    await this.profiles.load();
+    this.tunnels.start();
+    this.scheduleMeter();
+    this.scheduleProfileFlush();
     this.control = await startControlServer(this.paths.controlSocket, routerControlHandlers(this));
     this.log.info('router started', { hash: this.hash, netId: this.config.netId, host: this.config.ntcp2.host, port: this.config.ntcp2.port });
   }
@@ -292,6 +373,24 @@ export class Router {
       refused: Object.entries(refused).map(([k, v]) => `${k}:${v}`).join(',') || undefined,
       skippedFiles: reseed.skipped.length + reseed.skippedOmitted || undefined,
       su3SignatureChecked: reseed.format === 'su3' ? reseed.signatureChecked : undefined,
+    });
+  }
+
+  /** Transport totals into the bandwidth meter, once a second (transit is recorded as it is relayed). */
+  private scheduleMeter(): void {
+    this.meterTimer = this.clock.setTimer(1_000, () => {
+      const b = this.transport.stats().bytes;
+      this.bandwidth.record('in', Math.max(0, b.in - this.lastBytes.in));
+      this.bandwidth.record('out', Math.max(0, b.out - this.lastBytes.out));
+      this.lastBytes = { in: b.in, out: b.out };
+      this.scheduleMeter();
+    });
+  }
+
+  private scheduleProfileFlush(): void {
+    this.profileTimer = this.clock.setTimer(PROFILE_FLUSH_MS, () => {
+      this.profiles.flush().catch((e: Error) => this.log.warn('cannot write peer profiles', { error: e.message }));
+      this.scheduleProfileFlush();
     });
   }
 
@@ -322,6 +421,29 @@ export class Router {
       peers: { known: this.netDb.count, connected: this.transport.connectedPeers().length },
       sessions: { ...t.sessions },
       bytes: { ...t.bytes },
+      tunnels: this.tunnelStatus(),
+      bandwidth: {
+        inBps: Math.round(this.bandwidth.rate('in')),
+        outBps: Math.round(this.bandwidth.rate('out')),
+        transitBps: Math.round(this.bandwidth.rate('transit')),
+        transitBytes: this.tunnels.transit.counters.bytes,
+        transitLimitBps: this.config.transit ? Math.floor((this.config.sharedKBps * 1024 * this.config.sharePercent) / 100) : 0,
+        history: { in: this.bandwidth.history('in', 60), out: this.bandwidth.history('out', 60), transit: this.bandwidth.history('transit', 60) },
+      },
+    };
+  }
+
+  private tunnelStatus(): RouterStatus['tunnels'] {
+    const c = this.tunnels.counts();
+    const b = this.tunnels.stats.builds;
+    const finished = b.succeeded + b.rejected + b.timedOut + b.badReply;
+    const h = this.tunnels.builds.counters;
+    return {
+      ...c,
+      transit: this.config.transit,
+      builds: { attempted: b.attempted, succeeded: b.succeeded, rejected: b.rejected + b.badReply, timedOut: b.timedOut, successRate: finished === 0 ? 0 : b.succeeded / finished },
+      transitRequests: { accepted: h.accepted, refused: h.refused },
+      tests: { ...this.tunnels.stats.tests },
     };
   }
 
@@ -343,11 +465,15 @@ export class Router {
         this.publisher.stop();
         this.explorer.stop();
         this.lookups.stop();
+        if (this.meterTimer) this.clock.clearTimer(this.meterTimer);
+        if (this.profileTimer) this.clock.clearTimer(this.profileTimer);
+        this.tunnels.stop();
         await this.transport.stop(opts.graceful);
         // Graceful: let Termination frames leave before the process goes.
         if (opts.graceful) await new Promise((r) => setTimeout(r, 200));
         await this.control?.close();
         await this.netDb.flush();
+        await this.profiles.flush().catch((e: Error) => this.log.warn('cannot write peer profiles', { error: e.message }));
         await this.storage.close();
         this.log.info('router stopped');
       })();

@@ -12,3 +12,4 @@ export * from './chacha.js';
 export * from './elligator2.js';
 export * from './siphash.js';
 export * from './noise.js';
+export * from './aes-layer.js';

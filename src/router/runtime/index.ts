@@ -8,6 +8,7 @@ export * from './clock.js';
 export * from './random.js';
 export * from './net.js';
 export * from './memory-network.js';
+export * from './token-bucket.js';
 
 /**
  * Everything a router takes from outside. Production: `nodeRuntime(storage)`. Simulation: a

@@ -16,8 +16,14 @@ export function routerUpLine(r: TestnetRouterRecord, s: RouterStatus): string {
   return `r${r.k} up: ${r.host}:${r.port}, pid ${r.pid}, router ${short(s.identity.hash)}, log ${r.log}`;
 }
 
+/** "3/2/12": inbound, outbound, participating; "-" from a router that does not report tunnels. */
+function tunnelCounts(s: RouterStatus): string {
+  const t = s.tunnels as RouterStatus['tunnels'] | undefined;
+  return t && typeof t === 'object' ? `${t.inbound}/${t.outbound}/${t.participating}` : '-';
+}
+
 export function formatTestnetStatus(rep: TestnetStatusReport): string[] {
-  const rows = [['', 'address', 'pid', 'state', 'router', 'peers (known/connected)', 'sessions (in/out)']];
+  const rows = [['', 'address', 'pid', 'state', 'router', 'peers (known/connected)', 'sessions (in/out)', 'tunnels (in/out/participating)']];
   for (const r of rep.routers) {
     const s = r.status;
     rows.push([
@@ -28,6 +34,7 @@ export function formatTestnetStatus(rep: TestnetStatusReport): string[] {
       short(s?.identity.hash ?? r.hash),
       s ? `${s.peers.known}/${s.peers.connected}` : (r.error ?? '-'),
       s ? `${s.sessions.inbound}/${s.sessions.outbound}` : '',
+      s ? tunnelCounts(s) : '',
     ]);
   }
   const up = rep.routers.filter((r) => r.status).length;

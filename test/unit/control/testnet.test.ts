@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { encodeRouterInfo, i2pBase64Encode } from '../../../src/router/data/index.js';
 import { routerPaths } from '../../../src/router/home.js';
+import { TUNNEL_DEFAULTS } from '../../../src/router/config.js';
 import { loadOrCreateLocalIdentity, signLocalRouterInfo } from '../../../src/router/identity/local-router.js';
 import { cryptoRandom } from '../../../src/router/runtime/index.js';
 import { ensurePrivateDir } from '../../../src/state/home.js';
@@ -47,7 +48,7 @@ async function prepare(routers: number, netId: number, basePort: number): Promis
     const paths = routerPaths(home);
     ensurePrivateDir(paths.dir);
     const identity = await loadOrCreateLocalIdentity(paths, cryptoRandom);
-    const ri = signLocalRouterInfo(identity, { netId, testnet: true, sharedKBps: 128, floodfill: false, ntcp2: { host: `127.0.1.${k}`, port: basePort + k } }, Date.now());
+    const ri = signLocalRouterInfo(identity, { netId, testnet: true, sharedKBps: 128, floodfill: false, ...TUNNEL_DEFAULTS, ntcp2: { host: `127.0.1.${k}`, port: basePort + k } }, Date.now());
     writeFileSync(`${paths.routerInfo}.next`, encodeRouterInfo(ri), { mode: 0o600 });
     const hash = i2pBase64Encode(identity.keys.hash);
     writeFileSync(join(paths.dir, 'fake.json'), JSON.stringify({ hash }));
@@ -85,6 +86,12 @@ describe('testnet orchestrator (with a fake anon-router)', () => {
 
     const st = await testnetStatus(dir);
     expect(st.routers.map((r) => [r.alive, r.status?.identity.hash, r.status?.ntcp2.port])).toEqual(m.routers.map((r) => [true, r.hash, r.port]));
+    // Each router's own tunnel counts come through (the fake reports k, k+1, 10k).
+    expect(st.routers.map((r) => r.status && [r.status.tunnels.inbound, r.status.tunnels.outbound, r.status.tunnels.participating])).toEqual([
+      [1, 2, 10],
+      [2, 3, 20],
+      [3, 4, 30],
+    ]);
 
     await expect(up(dir, 3, 77, 31000)).rejects.toMatchObject({ code: 'ALREADY_RUNNING' });
 

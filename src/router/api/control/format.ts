@@ -1,4 +1,4 @@
-import type { RouterStatus } from './protocol.js';
+import type { BandwidthStatus, RouterStatus, TunnelStatus } from './protocol.js';
 
 /** 3723000 → "1h 2m 3s": uptime for people. */
 export function formatDuration(ms: number): string {
@@ -22,6 +22,49 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${v} B` : `${v.toFixed(1)} ${units[i]}`;
 }
 
+/** 12288 → "12.0 KiB/s"; a rate is an average, so bytes below a KiB are rounded. */
+export function formatRate(bps: number): string {
+  const v = Number.isFinite(bps) ? Math.max(0, bps) : 0;
+  return v < 1024 ? `${Math.round(v)} B/s` : `${formatBytes(v)}/s`;
+}
+
+/** 0.8235 → "82%". */
+export function formatPercent(ratio: number): string {
+  const v = Number.isFinite(ratio) ? Math.min(1, Math.max(0, ratio)) : 0;
+  return `${Math.round(v * 100)}%`;
+}
+
+/** "3 inbound, 3 outbound, 12 participating". */
+export function formatTunnels(t: TunnelStatus): string {
+  return `${t.inbound} inbound, ${t.outbound} outbound, ${t.participating} participating`;
+}
+
+/** "41 of 50 succeeded (82%), 6 rejected, 3 timed out"; builds still pending count in the "of". */
+export function formatBuilds(b: TunnelStatus['builds']): string {
+  return `${b.succeeded} of ${b.attempted} succeeded (${formatPercent(b.successRate)}), ${b.rejected} rejected, ${b.timedOut} timed out`;
+}
+
+/** "on, 120 accepted, 4 refused", or "off" when we take no transit tunnels. */
+export function formatTransit(t: TunnelStatus): string {
+  return t.transit ? `on, ${t.transitRequests.accepted} accepted, ${t.transitRequests.refused} refused` : 'off';
+}
+
+/** "10 ok, 1 failed". */
+export function formatTunnelTests(t: TunnelStatus['tests']): string {
+  return `${t.ok} ok, ${t.failed} failed`;
+}
+
+/** "4.0 KiB/s of 64.0 KiB/s, 3.2 MiB relayed"; no "of" without a limit. */
+export function formatTransitRate(b: BandwidthStatus): string {
+  const limit = b.transitLimitBps > 0 ? ` of ${formatRate(b.transitLimitBps)}` : '';
+  return `${formatRate(b.transitBps)}${limit}, ${formatBytes(b.transitBytes)} relayed`;
+}
+
+/** "in 12.0 KiB/s, out 9.1 KiB/s, transit 4.0 KiB/s of 64.0 KiB/s, 3.2 MiB relayed". */
+export function formatBandwidth(b: BandwidthStatus): string {
+  return `in ${formatRate(b.inBps)}, out ${formatRate(b.outBps)}, transit ${formatTransitRate(b)}`;
+}
+
 /** The flat, aligned block `anon-router status` prints (through renderTree). */
 export function formatStatus(s: RouterStatus): Record<string, string> {
   return {
@@ -36,5 +79,14 @@ export function formatStatus(s: RouterStatus): Record<string, string> {
     peers: `${s.peers.known} known, ${s.peers.connected} connected`,
     sessions: `${s.sessions.inbound} inbound, ${s.sessions.outbound} outbound`,
     traffic: `${formatBytes(s.bytes.in)} in, ${formatBytes(s.bytes.out)} out`,
+    // A router that predates tunnels answers without these: say so rather than crash.
+    ...(isObject(s.tunnels)
+      ? { tunnels: formatTunnels(s.tunnels), builds: formatBuilds(s.tunnels.builds), transit: formatTransit(s.tunnels), 'tunnel tests': formatTunnelTests(s.tunnels.tests) }
+      : { tunnels: '(not reported)' }),
+    bandwidth: isObject(s.bandwidth) ? formatBandwidth(s.bandwidth) : '(not reported)',
   };
+}
+
+function isObject(v: unknown): v is object {
+  return typeof v === 'object' && v !== null;
 }

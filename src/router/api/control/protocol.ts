@@ -27,6 +27,45 @@ export interface RouterStatus {
   peers: { known: number; connected: number };
   sessions: { inbound: number; outbound: number };
   bytes: { in: number; out: number };
+  tunnels: TunnelStatus;
+  bandwidth: BandwidthStatus;
+}
+
+/** Our own tunnels, the ones we carry for others, and how our builds fare. */
+export interface TunnelStatus {
+  /** Live (built, not expired) tunnels of our exploratory and client pools. */
+  inbound: number;
+  outbound: number;
+  /** Transit tunnels we are a hop of. */
+  participating: number;
+  /** Whether we accept transit builds (on by default). */
+  transit: boolean;
+  builds: {
+    /** Our own builds since start. */
+    attempted: number;
+    succeeded: number;
+    /** Refused by a hop (any reply code but 0). */
+    rejected: number;
+    timedOut: number;
+    /** succeeded / (succeeded + rejected + timedOut), 0..1; 0 when none finished. */
+    successRate: number;
+  };
+  /** Transit builds asked of us: accepted and refused (by reply code). */
+  transitRequests: { accepted: number; refused: number };
+  /** Tunnel tests of our own tunnels. */
+  tests: { ok: number; failed: number };
+}
+
+/** Bytes per second now, and a minute of one-second samples for a sparkline (oldest first). */
+export interface BandwidthStatus {
+  inBps: number;
+  outBps: number;
+  transitBps: number;
+  /** Total transit bytes relayed since start. */
+  transitBytes: number;
+  /** Limit for transit, bytes per second (the user's share). */
+  transitLimitBps: number;
+  history: { in: number[]; out: number[]; transit: number[] };
 }
 
 /** `stop`: graceful lets transit tunnels drain (the Router decides how long); it answers first, then stops. */

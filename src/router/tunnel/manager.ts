@@ -1,0 +1,456 @@
+import { CRYPTO_X25519, equalBytes, i2pBase64Encode, keyTypes, type RouterInfo } from '../data/index.js';
+import { decodeMessage, encodeMessage, I2npType, type I2npMessage } from '../i2np/index.js';
+import type { Logger } from '../log.js';
+import type { Clock, RandomSource, TimerHandle } from '../runtime/index.js';
+import { BuildHandler } from './build-handler.js';
+import { BuildRecordDecryptor } from './build-crypto.js';
+import { TunnelBuilder, type BuildHop, type BuildOutcome } from './builder.js';
+import { inboundEndpointDecrypt, outboundPreprocess } from './layer-crypto.js';
+import { TunnelPool, type PoolConfig } from './pool.js';
+import { TunnelReassembler } from './reassembler.js';
+import { TransitTunnels } from './transit.js';
+import type { TransitPolicy } from './transit-policy.js';
+import { TunnelIds } from './tunnel-ids.js';
+import { TUNNEL_LIFETIME_MS, type InboundTunnel, type OutboundTunnel, type OwnTunnel } from './tunnel.js';
+import type { TunnelDelivery } from './types.js';
+
+/** How often pools are topped up and transit tunnels swept. */
+const TICK_MS = 1_000;
+/** Each live outbound tunnel is tested this often (a DeliveryStatus out and back in). */
+const TEST_INTERVAL_MS = 15_000;
+const TEST_TIMEOUT_MS = 10_000;
+/** A tunnel failing this many tests in a row leaves its pool. */
+const MAX_TEST_FAILURES = 2;
+
+export interface TunnelStats {
+  builds: { attempted: number; succeeded: number; rejected: number; timedOut: number; badReply: number; notSent: number };
+  tests: { ok: number; failed: number };
+  /** Messages our inbound endpoints delivered to us; TunnelData for no tunnel we know. */
+  delivered: number;
+  unknownTunnel: number;
+}
+
+export interface PeerSelection {
+  /** `count` distinct hops for a tunnel (fewer when not enough are eligible). */
+  select(count: number, direction: 'inbound' | 'outbound', exclude: Set<string>): Uint8Array[];
+}
+
+export interface ProfileSink {
+  buildAccepted(hash: Uint8Array): void;
+  buildRejected(hash: Uint8Array, code: number): void;
+  buildTimedOut(hash: Uint8Array): void;
+  tunnelTest(hash: Uint8Array, ok: boolean, latencyMs?: number): void;
+}
+
+export interface TunnelManagerDeps {
+  clock: Clock;
+  random: RandomSource;
+  log: Logger;
+  ourHash: Uint8Array;
+  /** Our identity's X25519 keys: build records are encrypted to them. */
+  staticPrivateKey: Uint8Array;
+  staticPublicKey: Uint8Array;
+  send: (to: Uint8Array, i2npShort: Uint8Array) => boolean;
+  routerInfo: (hash: Uint8Array) => RouterInfo | undefined;
+  selection: PeerSelection;
+  profiles?: ProfileSink;
+  policy: TransitPolicy;
+  transitEnabled: () => boolean;
+  /** Transit bandwidth: false when `bytes` more would exceed the user's share. */
+  allowTransitBytes: (bytes: number) => boolean;
+  /** Messages our inbound endpoints (and outbound endpoints delivering LOCAL) hand us. */
+  deliverLocal: (msg: I2npMessage) => void;
+  registerReplyKey: (tag: Uint8Array, key: Uint8Array) => void;
+  /** Wraps a message for a router in garlic to its key (ecies-routers.rst); undefined when it cannot. */
+  wrapForRouter: (to: Uint8Array, message: I2npMessage) => Uint8Array | undefined;
+  /** Fragments whole messages (standard header) into cleartext 1024-byte TunnelData blocks. */
+  fragment: (messages: { delivery: TunnelDelivery; message: Uint8Array }[]) => Uint8Array[];
+  exploratory: PoolConfig;
+}
+
+interface PendingTest {
+  outbound: OutboundTunnel;
+  inbound: InboundTunnel;
+  sentAt: number;
+  timer: TimerHandle;
+}
+
+/**
+ * Tunnels, ours and others': one entry point for every tunnel message the router receives, the
+ * pools that keep our tunnels built, the tests that check them, and the transit tunnels we
+ * carry. The router hands it messages; it hands back local deliveries.
+ */
+export class TunnelManager {
+  readonly ids: TunnelIds;
+  readonly transit: TransitTunnels;
+  readonly builds: BuildHandler;
+  readonly builder: TunnelBuilder;
+  readonly exploratory: TunnelPool;
+  private readonly pools = new Map<string, TunnelPool>();
+  readonly stats: TunnelStats = { builds: { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, badReply: 0, notSent: 0 }, tests: { ok: 0, failed: 0 }, delivered: 0, unknownTunnel: 0 };
+  /** Our inbound tunnels by the id we receive on (their endpoint is us). */
+  private readonly inbound = new Map<number, { tunnel: InboundTunnel; reassembler?: TunnelReassembler }>();
+  /** The fallbacks used before any tunnel is built: we are the gateway (in) and send directly (out). */
+  readonly zeroHopInbound: InboundTunnel;
+  readonly zeroHopOutbound: OutboundTunnel;
+  private readonly tests = new Map<number, PendingTest>();
+  private tickTimer: TimerHandle | undefined;
+  private testTimer: TimerHandle | undefined;
+  private running = false;
+
+  constructor(private readonly deps: TunnelManagerDeps) {
+    const { clock, random } = deps;
+    this.ids = new TunnelIds(random);
+    const newMsgId = () => this.newMsgId();
+    this.transit = new TransitTunnels({
+      clock,
+      ourHash: deps.ourHash,
+      send: deps.send,
+      newMsgId,
+      fragment: deps.fragment,
+      allowBytes: deps.allowTransitBytes,
+      deliverLocal: (m) => this.deliverStandard(m),
+      gatewayLocal: (id, m) => this.onTunnelGatewayMessage(id, m),
+      onRemoved: (t) => {
+        this.ids.release(t.receiveTunnelId);
+        deps.policy.removed();
+      },
+    });
+    this.builds = new BuildHandler({
+      clock,
+      random,
+      ourHash: deps.ourHash,
+      decryptor: new BuildRecordDecryptor({ hash: deps.ourHash, staticPrivateKey: deps.staticPrivateKey, staticPublicKey: deps.staticPublicKey }),
+      policy: deps.policy,
+      transit: this.transit,
+      ids: this.ids,
+      send: deps.send,
+      newMsgId,
+      makeReassembler: () => new TunnelReassembler({ clock }),
+      gatewayLocal: (id, m) => this.onTunnelGatewayMessage(id, m),
+      transitEnabled: deps.transitEnabled,
+    });
+    this.builder = new TunnelBuilder({
+      clock,
+      random,
+      ourHash: deps.ourHash,
+      ids: this.ids,
+      send: deps.send,
+      sendThrough: (t, to, message) => this.sendToRouter(t, to, message),
+      registerReplyKey: deps.registerReplyKey,
+      newMsgId,
+    });
+    const now = clock.now();
+    const zeroId = this.ids.next();
+    this.zeroHopInbound = { direction: 'inbound', id: zeroId, hops: [], gateway: deps.ourHash, gatewayTunnelId: zeroId, createdAt: now, expiresAt: Number.MAX_SAFE_INTEGER, pool: 'zero-hop', testFailures: 0, messages: 0, bytes: 0 };
+    this.zeroHopOutbound = { direction: 'outbound', id: 0, hops: [], createdAt: now, expiresAt: Number.MAX_SAFE_INTEGER, pool: 'zero-hop', testFailures: 0, messages: 0, bytes: 0 };
+    this.inbound.set(zeroId, { tunnel: this.zeroHopInbound });
+    this.exploratory = this.createPool(deps.exploratory);
+  }
+
+  /** A pool of tunnels for a client destination (or the exploratory one). */
+  createPool(config: PoolConfig): TunnelPool {
+    if (this.pools.has(config.name)) throw new Error(`a tunnel pool named ${config.name} exists`);
+    const pool = new TunnelPool(config, {
+      clock: this.deps.clock,
+      random: this.deps.random,
+      build: (direction, hops, name) => this.startBuild(direction, hops, name),
+      onRemoved: (t) => this.forget(t),
+    });
+    this.pools.set(config.name, pool);
+    return pool;
+  }
+
+  closePool(name: string): void {
+    const pool = this.pools.get(name);
+    if (!pool || pool === this.exploratory) return;
+    pool.close();
+    this.pools.delete(name);
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.scheduleTick();
+    this.scheduleTests();
+    this.tick();
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.tickTimer) this.deps.clock.clearTimer(this.tickTimer);
+    if (this.testTimer) this.deps.clock.clearTimer(this.testTimer);
+    for (const t of this.tests.values()) this.deps.clock.clearTimer(t.timer);
+    this.tests.clear();
+    this.builder.stop();
+    for (const p of this.pools.values()) p.close();
+    this.transit.clear();
+  }
+
+  private scheduleTick(): void {
+    this.tickTimer = this.deps.clock.setTimer(TICK_MS, () => {
+      if (!this.running) return;
+      this.tick();
+      this.scheduleTick();
+    });
+  }
+
+  private tick(): void {
+    this.transit.sweep();
+    for (const p of this.pools.values()) p.tick();
+  }
+
+  private scheduleTests(): void {
+    this.testTimer = this.deps.clock.setTimer(TEST_INTERVAL_MS, () => {
+      if (!this.running) return;
+      for (const p of this.pools.values()) this.testPool(p);
+      this.scheduleTests();
+    });
+  }
+
+  // ---- building -------------------------------------------------------------------------------
+
+  private startBuild(direction: 'inbound' | 'outbound', hopCount: number, pool: string): Promise<BuildOutcome> | undefined {
+    if (!this.running) return undefined;
+    if (hopCount === 0) {
+      // A zero-hop tunnel is the router itself: nothing to build.
+      const now = this.deps.clock.now();
+      const base = { hops: [], createdAt: now, expiresAt: now + TUNNEL_LIFETIME_MS, pool, testFailures: 0, messages: 0, bytes: 0 };
+      if (direction === 'inbound') {
+        const id = this.ids.next();
+        const tunnel: InboundTunnel = { ...base, direction, id, gateway: this.deps.ourHash, gatewayTunnelId: id };
+        this.inbound.set(id, { tunnel });
+        return Promise.resolve({ ok: true, tunnel, ms: 0 });
+      }
+      return Promise.resolve({ ok: true, tunnel: { ...base, direction, id: 0 }, ms: 0 });
+    }
+    const exclude = new Set<string>([i2pBase64Encode(this.deps.ourHash)]);
+    const chosen = this.deps.selection.select(hopCount, direction, exclude);
+    if (chosen.length < hopCount) return undefined;
+    const hops: BuildHop[] = [];
+    for (const hash of chosen) {
+      const ri = this.deps.routerInfo(hash);
+      if (!ri || keyTypes(ri.identity).cryptoType !== CRYPTO_X25519) return undefined;
+      hops.push({ hash, publicKey: ri.identity.publicKey });
+    }
+    const exploratory = this.exploratory;
+    // The reply comes back through one of our inbound tunnels; an inbound build leaves through an
+    // outbound one. Zero-hop ones stand in until the exploratory pool has tunnels.
+    const replyVia = direction === 'outbound' ? (exploratory.pickInbound() ?? this.zeroHopInbound) : undefined;
+    const sendVia = direction === 'inbound' ? (exploratory.pickOutbound() ?? this.zeroHopOutbound) : undefined;
+    this.stats.builds.attempted++;
+    return this.builder.build({ direction, hops, pool, replyVia, sendVia }).then((o) => this.onBuilt(o, hops));
+  }
+
+  private onBuilt(o: BuildOutcome, hops: BuildHop[]): BuildOutcome {
+    const p = this.deps.profiles;
+    if (o.ok) {
+      this.stats.builds.succeeded++;
+      for (const h of hops) p?.buildAccepted(h.hash);
+      if (o.tunnel.direction === 'inbound') this.inbound.set(o.tunnel.id, { tunnel: o.tunnel, reassembler: new TunnelReassembler({ clock: this.deps.clock }) });
+      this.deps.log.debug('tunnel built', { direction: o.tunnel.direction, hops: hops.length, ms: o.ms, pool: o.tunnel.pool });
+    } else if (o.reason === 'rejected') {
+      this.stats.builds.rejected++;
+      o.codes.forEach((c, i) => (c === 0 ? p?.buildAccepted(hops[i].hash) : p?.buildRejected(hops[i].hash, c)));
+    } else if (o.reason === 'timeout') {
+      this.stats.builds.timedOut++;
+      for (const h of hops) p?.buildTimedOut(h.hash);
+    } else if (o.reason === 'bad-reply') this.stats.builds.badReply++;
+    else this.stats.builds.notSent++;
+    return o;
+  }
+
+  private forget(t: OwnTunnel): void {
+    if (t.direction === 'inbound' && t !== this.zeroHopInbound) {
+      this.inbound.delete(t.id);
+      this.ids.release(t.id);
+    }
+  }
+
+  // ---- what arrives -------------------------------------------------------------------------
+
+  /** TunnelData from a peer: the end of one of our inbound tunnels, or a transit tunnel. */
+  onTunnelData(tunnelId: number, data: Uint8Array): void {
+    const own = this.inbound.get(tunnelId);
+    if (own && own.reassembler) {
+      const t = own.tunnel;
+      inboundEndpointDecrypt(data, t.hops.map((h) => h.layer));
+      t.messages++;
+      t.bytes += 1028;
+      for (const m of own.reassembler.receive(data)) {
+        // An inbound endpoint delivers to itself only; anything else is a misbehaving gateway.
+        if (m.delivery.type === 'local') this.deliverStandard(m.message);
+      }
+      return;
+    }
+    if (!this.transit.onTunnelData(tunnelId, data)) this.stats.unknownTunnel++;
+  }
+
+  /** TunnelGateway from a peer: a transit tunnel we are the gateway of, or our own zero-hop one. */
+  onTunnelGateway(tunnelId: number, messageStandard: Uint8Array): void {
+    this.onTunnelGatewayMessage(tunnelId, messageStandard);
+  }
+
+  private onTunnelGatewayMessage(tunnelId: number, messageStandard: Uint8Array): void {
+    const own = this.inbound.get(tunnelId);
+    if (own && own.tunnel.hops.length === 0) {
+      own.tunnel.messages++;
+      this.deliverStandard(messageStandard);
+      return;
+    }
+    if (!this.transit.onTunnelGateway(tunnelId, messageStandard)) this.stats.unknownTunnel++;
+  }
+
+  /** ShortTunnelBuild: the answer to one of our inbound builds, or a request for us as a hop. */
+  onShortTunnelBuild(from: Uint8Array, msgId: number, records: Uint8Array[]): void {
+    if (this.builder.onShortBuildReply(msgId, records)) return;
+    this.builds.onShortBuild(from, records);
+  }
+
+  onVariableTunnelBuild(from: Uint8Array, records: Uint8Array[]): void {
+    this.builds.onVariableBuild(from, records);
+  }
+
+  /** OutboundTunnelBuildReply (through our reply tunnel, in garlic): the answer to an outbound build. */
+  onOutboundTunnelBuildReply(msgId: number, records: Uint8Array[]): boolean {
+    return this.builder.onOutboundBuildReply(msgId, records);
+  }
+
+  /** A DeliveryStatus: true when it is one of our tunnel tests coming home. */
+  onDeliveryStatus(deliveredMsgId: number): boolean {
+    const t = this.tests.get(deliveredMsgId);
+    if (!t) return false;
+    this.tests.delete(deliveredMsgId);
+    this.deps.clock.clearTimer(t.timer);
+    const latency = this.deps.clock.now() - t.sentAt;
+    this.stats.tests.ok++;
+    t.outbound.testFailures = 0;
+    t.inbound.testFailures = 0;
+    for (const h of [...t.outbound.hops, ...t.inbound.hops]) this.deps.profiles?.tunnelTest(h.hash, true, latency);
+    return true;
+  }
+
+  private deliverStandard(messageStandard: Uint8Array): void {
+    let msg: I2npMessage;
+    try {
+      msg = decodeMessage(messageStandard, 'standard');
+    } catch {
+      return;
+    }
+    this.stats.delivered++;
+    this.deps.deliverLocal(msg);
+  }
+
+  // ---- sending through our tunnels ------------------------------------------------------------
+
+  /** Messages out through an outbound tunnel of ours, each to its own destination. */
+  sendThrough(t: OutboundTunnel, messages: { delivery: TunnelDelivery; message: I2npMessage }[]): boolean {
+    if (t.hops.length === 0) {
+      let ok = true;
+      for (const m of messages) ok = this.sendDirect(m.delivery, m.message) && ok;
+      return ok;
+    }
+    const blocks = this.deps.fragment(messages.map((m) => ({ delivery: m.delivery, message: encodeMessage(m.message, 'standard') })));
+    const layers = t.hops.map((h) => h.layer);
+    let ok = true;
+    for (const block of blocks) {
+      outboundPreprocess(block, layers);
+      const td = encodeMessage({ type: I2npType.TunnelData, msgId: this.newMsgId(), expiration: this.deps.clock.now() + 60_000, tunnelId: t.firstTunnelId!, data: block }, 'short');
+      ok = this.deps.send(t.firstHop!, td) && ok;
+    }
+    t.messages += messages.length;
+    t.bytes += blocks.length * 1028;
+    return ok;
+  }
+
+  private sendDirect(delivery: TunnelDelivery, message: I2npMessage): boolean {
+    switch (delivery.type) {
+      case 'local':
+        this.deps.deliverLocal(message);
+        return true;
+      case 'router':
+        if (equalBytes(delivery.hash, this.deps.ourHash)) {
+          this.deps.deliverLocal(message);
+          return true;
+        }
+        return this.deps.send(delivery.hash, encodeMessage(message, 'short'));
+      case 'tunnel': {
+        const inner = encodeMessage(message, 'standard');
+        if (equalBytes(delivery.gateway, this.deps.ourHash)) {
+          this.onTunnelGatewayMessage(delivery.tunnelId, inner);
+          return true;
+        }
+        const gw = { type: I2npType.TunnelGateway, msgId: this.newMsgId(), expiration: this.deps.clock.now() + 60_000, tunnelId: delivery.tunnelId, message: inner } as I2npMessage;
+        return this.deps.send(delivery.gateway, encodeMessage(gw, 'short'));
+      }
+    }
+  }
+
+  /**
+   * A message for a router, out through `t`, wrapped in garlic to that router so that the
+   * outbound endpoint cannot read it (as i2pd does for builds sent to an inbound gateway).
+   */
+  private sendToRouter(t: OutboundTunnel, to: Uint8Array, message: I2npMessage): boolean {
+    const wrapped = this.deps.wrapForRouter(to, message);
+    const out = wrapped ? shortToMessage(wrapped) : message;
+    return this.sendThrough(t, [{ delivery: { type: 'router', hash: to }, message: out }]);
+  }
+
+  // ---- tests ----------------------------------------------------------------------------------
+
+  /** Every outbound tunnel of the pool, paired with an inbound one: a DeliveryStatus out and back. */
+  private testPool(pool: TunnelPool): void {
+    for (const outbound of [...pool.outbound]) {
+      const inbound = pool.pickInbound() ?? this.exploratory.pickInbound();
+      if (!inbound) return;
+      if (outbound.hops.length === 0 && inbound.hops.length === 0) continue;
+      this.testPair(pool, outbound, inbound);
+    }
+  }
+
+  /** One tunnel test; resolves true when the DeliveryStatus came back in time. */
+  testPair(pool: TunnelPool, outbound: OutboundTunnel, inbound: InboundTunnel): void {
+    const id = this.newMsgId();
+    const now = this.deps.clock.now();
+    const timer = this.deps.clock.setTimer(TEST_TIMEOUT_MS, () => {
+      if (!this.tests.delete(id)) return;
+      this.stats.tests.failed++;
+      for (const t of [outbound, inbound]) {
+        t.testFailures++;
+        for (const h of t.hops) this.deps.profiles?.tunnelTest(h.hash, false);
+        if (t.testFailures >= MAX_TEST_FAILURES) pool.remove(t);
+      }
+    });
+    this.tests.set(id, { outbound, inbound, sentAt: now, timer });
+    const status = { type: I2npType.DeliveryStatus, msgId: this.newMsgId(), expiration: now + TEST_TIMEOUT_MS, deliveredMsgId: id, timestamp: now } as I2npMessage;
+    this.sendThrough(outbound, [{ delivery: { type: 'tunnel', tunnelId: inbound.gatewayTunnelId, gateway: inbound.gateway }, message: status }]);
+  }
+
+  // ---- views ----------------------------------------------------------------------------------
+
+  /** Live tunnels of all pools (zero-hop fallbacks excluded). */
+  ownTunnels(): OwnTunnel[] {
+    const out: OwnTunnel[] = [];
+    for (const p of this.pools.values()) out.push(...p.inbound, ...p.outbound);
+    return out;
+  }
+
+  counts(): { inbound: number; outbound: number; participating: number } {
+    let inbound = 0;
+    let outbound = 0;
+    for (const p of this.pools.values()) {
+      inbound += p.inbound.length;
+      outbound += p.outbound.length;
+    }
+    return { inbound, outbound, participating: this.transit.size };
+  }
+
+  private newMsgId(): number {
+    return 1 + this.deps.random.int(0xfffffffe);
+  }
+}
+
+/** A short-header message (as the garlic wrapper returns it) as a message to send on. */
+function shortToMessage(short: Uint8Array): I2npMessage {
+  return decodeMessage(short, 'short');
+}
