@@ -7,6 +7,7 @@ import { benchData } from './data.js';
 import { benchI2np } from './i2np.js';
 import { benchNtcp2 } from './ntcp2.js';
 import { benchNtcp2Loopback } from './ntcp2-loopback.js';
+import { benchTunnel } from './tunnel.js';
 import type { BenchRow } from './types.js';
 
 interface Line {
@@ -64,6 +65,7 @@ const sections: [string, BenchRow[]][] = [
   ['I2NP messages (src/router/i2np)', await benchI2np()],
   ['NTCP2 in memory (src/router/transport/ntcp2)', await benchNtcp2()],
   ['NTCP2 between two routers over TCP on 127.0.0.1', await benchNtcp2Loopback()],
+  ['Tunnel data path (src/router/tunnel)', await benchTunnel()],
 ];
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 console.log(`# anon bench — ${started.toISOString()} — ${machine}\n`);

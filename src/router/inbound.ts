@@ -20,6 +20,8 @@ export interface InboundCounters {
   rateLimited: number;
   /** Garlic to this router opened (Noise N, or a one-time tag), and cloves taken from it. */
   garlicOpened: number;
+  /** Messages that reached us through our own inbound tunnels. */
+  viaTunnels: number;
   garlicRefused: number;
   cloves: number;
   undecodable: number;
@@ -40,7 +42,7 @@ export interface TunnelMessageSink {
 }
 
 export class InboundDispatcher {
-  readonly counters: InboundCounters = { received: 0, rateLimited: 0, garlicOpened: 0, garlicRefused: 0, cloves: 0, undecodable: 0, expired: 0, routerInfosAccepted: 0, routerInfosRefused: 0, unhandled: {} };
+  readonly counters: InboundCounters = { received: 0, rateLimited: 0, viaTunnels: 0, garlicOpened: 0, garlicRefused: 0, cloves: 0, undecodable: 0, expired: 0, routerInfosAccepted: 0, routerInfosRefused: 0, unhandled: {} };
 
   private readonly limiter: NetDbRateLimiter;
 
@@ -61,6 +63,8 @@ export class InboundDispatcher {
       openGarlic: (body: Uint8Array) => OpenedGarlic;
       /** Tunnel traffic and builds (tunnel-message.rst, tunnel-creation-ecies.rst). */
       tunnels?: TunnelMessageSink;
+      /** Answers to lookups we sent through our tunnels: true when it took the message. */
+      tunnelReply?: (msg: I2npMessage) => boolean;
     },
   ) {
     this.limiter = new NetDbRateLimiter(deps.rateLimit);
@@ -86,11 +90,12 @@ export class InboundDispatcher {
    */
   onTunnelMessage(source: Uint8Array, msg: I2npMessage): void {
     this.counters.received++;
-    this.dispatch(source, msg, false);
+    this.counters.viaTunnels++;
+    this.dispatch(source, msg, false, true);
   }
 
   /** A message for us, arrived directly or as a clove of garlic addressed to us. */
-  private dispatch(from: Uint8Array, msg: I2npMessage, inGarlic: boolean): void {
+  private dispatch(from: Uint8Array, msg: I2npMessage, inGarlic: boolean, viaTunnel = false): void {
     const now = this.deps.now();
     if (checkExpiration(msg.expiration, now) !== 'ok') {
       this.counters.expired++;
@@ -99,8 +104,9 @@ export class InboundDispatcher {
     if (msg.type === I2npType.Garlic) {
       // One layer only: garlic inside garlic is not something routers send each other.
       if (inGarlic) return this.unhandled('Garlic in garlic');
-      return this.onGarlic(from, msg.data);
+      return this.onGarlic(from, msg.data, viaTunnel);
     }
+    if (viaTunnel && this.deps.tunnelReply?.(msg)) return;
     // A flood of stores or lookups (valid or not) costs each sender its own budget only.
     if ((msg.type === I2npType.DatabaseStore || msg.type === I2npType.DatabaseLookup) && !this.limiter.allow(i2pBase64Encode(from), now)) {
       this.counters.rateLimited++;
@@ -169,7 +175,7 @@ export class InboundDispatcher {
     }
   }
 
-  private onGarlic(from: Uint8Array, body: Uint8Array): void {
+  private onGarlic(from: Uint8Array, body: Uint8Array, viaTunnel: boolean): void {
     let opened: OpenedGarlic;
     try {
       opened = this.deps.openGarlic(body);
@@ -193,7 +199,7 @@ export class InboundDispatcher {
         this.counters.undecodable++;
         continue;
       }
-      this.dispatch(from, inner, true);
+      this.dispatch(from, inner, true, viaTunnel);
     }
   }
 

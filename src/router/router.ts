@@ -28,6 +28,7 @@ import { PeerSelector } from './peers/selection.js';
 import { TransitPolicy } from './tunnel/transit-policy.js';
 import { TunnelManager } from './tunnel/manager.js';
 import { buildTunnelBlocks } from './tunnel/fragmenter.js';
+import { TunnelLookups, type TunnelLookupResult } from './netdb/tunnel-lookup.js';
 
 /** Profiles are a cache: written this often (and at stop), not synced. */
 const PROFILE_FLUSH_MS = 60_000;
@@ -79,6 +80,7 @@ export class Router {
   readonly transitPolicy: TransitPolicy;
   private readonly transitBucket: TokenBucket;
   readonly tunnels: TunnelManager;
+  readonly tunnelLookups: TunnelLookups;
   private meterTimer: TimerHandle | undefined;
   private profileTimer: TimerHandle | undefined;
   private lastBytes = { in: 0, out: 0 };
@@ -147,6 +149,7 @@ export class Router {
       send: (to, bytes) => this.transport.send(to, bytes),
       envelope,
       onDeliveryStatus: (m) => this.publisher.onDeliveryStatus(m),
+      tunnelReply: (m) => this.tunnelLookups.onMessage(m),
       tunnels: {
         onTunnelData: (id, data) => this.tunnels.onTunnelData(id, data),
         onTunnelGateway: (id, m) => this.tunnels.onTunnelGateway(id, m),
@@ -233,7 +236,8 @@ export class Router {
       staticPublicKey: identity.keys.identity.publicKey,
       send: (to, bytes) => this.transport.send(to, bytes),
       routerInfo: (h) => this.netDb.get(h)?.routerInfo,
-      selection: { select: (count, _direction, exclude) => selector.selectHops(this.netDb.all(), count, { exclude }) },
+      // Hops we cannot reach now would only time out: leave them out until their back-off ends.
+      selection: { select: (count, _direction, exclude) => selector.selectHops(this.netDb.all().filter((e) => !this.transport.isUnreachable(e.hash)), count, { exclude }) },
       profiles: this.profiles,
       policy: this.transitPolicy,
       transitEnabled: () => this.config.transit,
@@ -254,6 +258,12 @@ export class Router {
         inbound: { length: config.tunnelLength, quantity: config.tunnelQuantity, variance: 0 },
         outbound: { length: config.tunnelLength, quantity: config.tunnelQuantity, variance: 0 },
       },
+    });
+    this.tunnelLookups = new TunnelLookups({
+      clock: this.clock,
+      random: this.random,
+      send: (outbound, ff, message) => this.tunnels.sendToRouter(outbound, ff, message),
+      registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
     });
     this.connector = new PeerConnector({
       clock: this.clock,
@@ -295,6 +305,21 @@ export class Router {
     if (!ff) throw new Error('no floodfill known');
     const result = await this.lookups.lookup(ff, key, 'routerinfo', timeoutMs);
     return { ...result, floodfill: i2pBase64Encode(ff) };
+  }
+
+  /**
+   * Ask a floodfill through our tunnels: out through an outbound tunnel of the exploratory pool,
+   * the answer back through one of its inbound tunnels (neither may be zero-hop).
+   */
+  async lookupViaTunnels(key: Uint8Array, floodfill?: Uint8Array, timeoutMs?: number): Promise<TunnelLookupResult & { floodfill: string; outboundHops: string[]; inboundHops: string[] }> {
+    const ff = floodfill ?? this.pickFloodfill();
+    if (!ff) throw new Error('no floodfill known');
+    const outbound = this.tunnels.exploratory.outbound.find((t) => t.hops.length > 0 && t.expiresAt > this.clock.now() + 5_000);
+    const inbound = this.tunnels.exploratory.inbound.find((t) => t.hops.length > 0 && t.expiresAt > this.clock.now() + 5_000);
+    if (!outbound || !inbound) throw new Error('no exploratory tunnels built yet');
+    const r = await this.tunnelLookups.lookup(ff, key, { outbound, inbound }, 'routerinfo', timeoutMs);
+    const names = (t: { hops: readonly { hash: Uint8Array }[] }) => t.hops.map((h) => i2pBase64Encode(h.hash));
+    return { ...r, floodfill: i2pBase64Encode(ff), outboundHops: names(outbound), inboundHops: names(inbound) };
   }
 
   private pickFloodfill(): Uint8Array | undefined {
@@ -468,6 +493,7 @@ export class Router {
         if (this.meterTimer) this.clock.clearTimer(this.meterTimer);
         if (this.profileTimer) this.clock.clearTimer(this.profileTimer);
         this.tunnels.stop();
+        this.tunnelLookups.stop();
         await this.transport.stop(opts.graceful);
         // Graceful: let Termination frames leave before the process goes.
         if (opts.graceful) await new Promise((r) => setTimeout(r, 200));

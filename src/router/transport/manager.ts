@@ -84,6 +84,8 @@ export class TransportManager {
   private readonly handshaking = new Set<Ntcp2Connection>();
   private readonly perIp = new Map<string, number>();
   private readonly penalties = new AddressPenalties();
+  /** Peers whose last dials failed: not dialed again before `until` (doubling back-off). */
+  private readonly unreachable = new Map<string, { failures: number; until: number }>();
   private readonly replay: ReplayCache;
   private readonly limits: TransportLimits;
   private closedBytes = { in: 0, out: 0 };
@@ -181,6 +183,19 @@ export class TransportManager {
     return true;
   }
 
+  /** True while dials to `peer` are backed off after failing (tunnel hops avoid it meanwhile). */
+  isUnreachable(peer: Uint8Array): boolean {
+    return (this.unreachable.get(key(peer))?.until ?? 0) > this.deps.clock.now();
+  }
+
+  private markUnreachable(k: string): void {
+    const failures = (this.unreachable.get(k)?.failures ?? 0) + 1;
+    // 15 s, 30 s, 1 min ... at most 30 min: a peer that is down is not dialed every few seconds.
+    const backoff = Math.min(30 * 60_000, 15_000 * 2 ** Math.min(failures - 1, 7));
+    this.unreachable.set(k, { failures, until: this.deps.clock.now() + backoff });
+    if (this.unreachable.size > 10_000) this.unreachable.delete(this.unreachable.keys().next().value!);
+  }
+
   /** Open a session to `peer` without sending anything yet (e.g. to exchange RouterInfos). */
   connect(peer: Uint8Array): boolean {
     const k = key(peer);
@@ -208,6 +223,7 @@ export class TransportManager {
     if (!target) return undefined;
     if (this.penalties.isBanned(target.host, this.deps.clock.now())) return undefined;
     const k = key(peer);
+    if ((this.unreachable.get(k)?.until ?? 0) > this.deps.clock.now()) return undefined;
     const pending: Pending = { abort: new AbortController(), queue: [], bytes: 0 };
     this.dialing.set(k, pending);
     const options = { signal: pending.abort.signal, ...(this.local.host !== undefined && { localAddress: this.local.host }) };
@@ -235,6 +251,7 @@ export class TransportManager {
       },
       (e: Error) => {
         this.deps.log.debug('dial failed', { peer: k.slice(0, 6), host: target.host, port: target.port, error: e.message });
+        this.markUnreachable(k);
         if (this.dialing.get(k) === pending) {
           this.dialing.delete(k);
           this.counters.dropped += pending.queue.length;
@@ -302,6 +319,7 @@ export class TransportManager {
     const k = key(peer);
     if (equalBytes(peer, this.local.routerHash)) return conn.terminate(TerminationReason.Banned, 'connected to ourselves');
     if (info.peerRouterInfo) this.deps.events.routerInfo(peer, info.peerRouterInfo.bytes, false);
+    this.unreachable.delete(k);
     const existing = this.sessions.get(k);
     let pending = this.dialing.get(k);
     if (pending && pending.connection === conn) this.dialing.delete(k);

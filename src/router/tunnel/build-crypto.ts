@@ -122,6 +122,12 @@ export interface LongBuildRecords {
 }
 
 const EMPTY = new Uint8Array(0);
+/**
+ * The ChaCha20 layering of the other records starts at block counter 1, not 0: the spec does not
+ * say, but i2pd (and so every router it interoperates with) does, like the AEAD's payload blocks.
+ * Measured against i2pd 2.45.1: with counter 0 it fails every reply ("Response AEAD decryption failed").
+ */
+export const LAYER_COUNTER = 1;
 const encoder = new TextEncoder();
 const REPLY_KEY_INFO = encoder.encode('SMTunnelReplyKey');
 const LAYER_KEY_INFO = encoder.encode('SMTunnelLayerKey');
@@ -315,7 +321,7 @@ export function encryptShortReplyInPlace(
     records[i] =
       i === ownIndex
         ? chacha20Poly1305Encrypt(keys.replyKey, recordNonce(i), cleartext, keys.h)
-        : chacha20(keys.replyKey, recordNonce(i), records[i]);
+        : chacha20(keys.replyKey, recordNonce(i), records[i], LAYER_COUNTER);
   }
 }
 
@@ -469,7 +475,7 @@ export function createShortBuildRecords(
   const { records, creatorRecord } = assemble(sealed, slots, totalRecords, SHORT_RECORD_LENGTH, random, opts.creator);
   // XOR streams commute: the order of the earlier hops' layers does not matter.
   const layer = (slot: number, upTo: number): void => {
-    for (let j = 0; j < upTo; j++) records[slot] = chacha20(hopKeys[j].replyKey, recordNonce(slot), records[slot]);
+    for (let j = 0; j < upTo; j++) records[slot] = chacha20(hopKeys[j].replyKey, recordNonce(slot), records[slot], LAYER_COUNTER);
   };
   for (let i = 1; i < hops.length; i++) layer(slots[i], i);
   if (opts.creator) layer(opts.creator.slot, hops.length);
@@ -513,7 +519,7 @@ export function decryptShortReplies(records: readonly Uint8Array[], slots: reado
     const slot = slots[i];
     const nonce = recordNonce(slot);
     let rec = records[slot];
-    for (let j = i + 1; j < hopKeys.length; j++) rec = chacha20(hopKeys[j].replyKey, nonce, rec);
+    for (let j = i + 1; j < hopKeys.length; j++) rec = chacha20(hopKeys[j].replyKey, nonce, rec, LAYER_COUNTER);
     const cleartext = openReply(keys.replyKey, nonce, rec, keys.h, i, slot);
     return decodeOrBad(() => decodeShortBuildReply(cleartext), `hop ${i} (record ${slot}): short build reply`, i);
   });

@@ -5,7 +5,7 @@ import { encryptWithTag } from '../garlic/router-garlic.js';
 import type { Clock, RandomSource } from '../runtime/index.js';
 import { BuildRecordError, encryptLongReplyInPlace, encryptShortReplyInPlace, type BuildRecordDecryptor } from './build-crypto.js';
 import { HopLayer } from './layer-crypto.js';
-import type { TransitPolicy } from './transit-policy.js';
+import { wireReplyCode, type TransitPolicy } from './transit-policy.js';
 import type { TransitTunnels } from './transit.js';
 import type { TunnelIds } from './tunnel-ids.js';
 import type { TunnelReassembler } from './reassembler.js';
@@ -130,7 +130,8 @@ export class BuildHandler {
     if (!this.deps.transitEnabled()) code = BuildReplyCode.Bandwidth;
     else {
       const d = this.deps.policy.decide({ fromPeer: requester, role: request.role, options: request.options, now });
-      code = d.accept ? BuildReplyCode.Accept : d.code;
+      // On the wire only 0 and 30 exist (tunnel-creation-ecies.rst): finer codes would fingerprint us.
+      code = d.accept ? BuildReplyCode.Accept : wireReplyCode(d.code);
     }
     if (code === BuildReplyCode.Accept && !this.deps.ids.reserve(request.receiveTunnelId)) code = BuildReplyCode.Bandwidth;
     if (code === BuildReplyCode.Accept) {

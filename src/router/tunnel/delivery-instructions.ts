@@ -144,7 +144,9 @@ export function decodeFragmentHeader(
     throw new DecodeError(field, base + at, reason);
   };
   const need = (field: string, n: number): void => {
-    if (p + n > bytes.length) fail(field, `needs ${n} byte${n === 1 ? '' : 's'}, only ${Math.max(0, bytes.length - p)} left`);
+    if (p + n > bytes.length) {
+      fail(field, `needs ${n} byte${n === 1 ? '' : 's'}, only ${Math.max(0, bytes.length - p)} left`);
+    }
   };
   const u32 = (field: string): number => {
     need(field, 4);
@@ -168,7 +170,8 @@ export function decodeFragmentHeader(
     const fragmentNumber = (flag >> 1) & 0x3f;
     if (fragmentNumber === 0) fail('flag', 'follow-on fragment number 0 (must be 1..63)', p - 1);
     const messageId = u32('messageId');
-    const header: FollowOnFragmentHeader = { kind: 'follow-on', fragmentNumber, last: (flag & 1) === 1, messageId, size: size() };
+    const last = (flag & 1) === 1;
+    const header: FollowOnFragmentHeader = { kind: 'follow-on', fragmentNumber, last, messageId, size: size() };
     return { header, end: p };
   }
 
@@ -207,7 +210,8 @@ export function decodeFragmentHeader(
     p += n;
   }
 
+  const n = size();
   const header: FirstFragmentHeader =
-    messageId === undefined ? { kind: 'first', delivery, size: size() } : { kind: 'first', delivery, messageId, size: size() };
+    messageId === undefined ? { kind: 'first', delivery, size: n } : { kind: 'first', delivery, messageId, size: n };
   return { header, end: p };
 }

@@ -73,6 +73,29 @@ interface PendingTest {
   inbound: InboundTunnel;
   sentAt: number;
   timer: TimerHandle;
+  resolve: (r: { ok: boolean; latencyMs: number }) => void;
+}
+
+/** What `trial` measured. */
+export interface TrialResult {
+  attempted: number;
+  succeeded: number;
+  rejected: number;
+  timedOut: number;
+  /** Not sent, bad replies, or no hops to choose. */
+  other: number;
+  testsOk: number;
+  testsFailed: number;
+  buildMs: number[];
+}
+
+function pickDistinct(list: Uint8Array[], n: number, random: RandomSource): Uint8Array[] {
+  const a = list.slice();
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = random.int(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a.slice(0, n);
 }
 
 /**
@@ -225,14 +248,23 @@ export class TunnelManager {
       return Promise.resolve({ ok: true, tunnel: { ...base, direction, id: 0 }, ms: 0 });
     }
     const exclude = new Set<string>([i2pBase64Encode(this.deps.ourHash)]);
-    const chosen = this.deps.selection.select(hopCount, direction, exclude);
-    if (chosen.length < hopCount) return undefined;
+    const hops = this.buildHops(this.deps.selection.select(hopCount, direction, exclude));
+    if (!hops || hops.length < hopCount) return undefined;
+    return this.buildWith(direction, hops, pool);
+  }
+
+  /** The hops' encryption keys from their RouterInfos; undefined when one is unknown or not X25519. */
+  private buildHops(chosen: Uint8Array[]): BuildHop[] | undefined {
     const hops: BuildHop[] = [];
     for (const hash of chosen) {
       const ri = this.deps.routerInfo(hash);
       if (!ri || keyTypes(ri.identity).cryptoType !== CRYPTO_X25519) return undefined;
       hops.push({ hash, publicKey: ri.identity.publicKey });
     }
+    return hops;
+  }
+
+  private buildWith(direction: 'inbound' | 'outbound', hops: BuildHop[], pool: string): Promise<BuildOutcome> {
     const exploratory = this.exploratory;
     // The reply comes back through one of our inbound tunnels; an inbound build leaves through an
     // outbound one. Zero-hop ones stand in until the exploratory pool has tunnels.
@@ -327,6 +359,7 @@ export class TunnelManager {
     t.outbound.testFailures = 0;
     t.inbound.testFailures = 0;
     for (const h of [...t.outbound.hops, ...t.inbound.hops]) this.deps.profiles?.tunnelTest(h.hash, true, latency);
+    t.resolve({ ok: true, latencyMs: latency });
     return true;
   }
 
@@ -390,7 +423,7 @@ export class TunnelManager {
    * A message for a router, out through `t`, wrapped in garlic to that router so that the
    * outbound endpoint cannot read it (as i2pd does for builds sent to an inbound gateway).
    */
-  private sendToRouter(t: OutboundTunnel, to: Uint8Array, message: I2npMessage): boolean {
+  sendToRouter(t: OutboundTunnel, to: Uint8Array, message: I2npMessage): boolean {
     const wrapped = this.deps.wrapForRouter(to, message);
     const out = wrapped ? shortToMessage(wrapped) : message;
     return this.sendThrough(t, [{ delivery: { type: 'router', hash: to }, message: out }]);
@@ -404,26 +437,76 @@ export class TunnelManager {
       const inbound = pool.pickInbound() ?? this.exploratory.pickInbound();
       if (!inbound) return;
       if (outbound.hops.length === 0 && inbound.hops.length === 0) continue;
-      this.testPair(pool, outbound, inbound);
+      void this.runTest(outbound, inbound).then((r) => {
+        if (r.ok) return;
+        for (const t of [outbound, inbound]) if (t.testFailures >= MAX_TEST_FAILURES) pool.remove(t);
+      });
     }
   }
 
-  /** One tunnel test; resolves true when the DeliveryStatus came back in time. */
-  testPair(pool: TunnelPool, outbound: OutboundTunnel, inbound: InboundTunnel): void {
+  /**
+   * One tunnel test: a DeliveryStatus out through `outbound` to the gateway of `inbound`, which
+   * must reach us at its end. Profiles of every hop learn the outcome.
+   */
+  runTest(outbound: OutboundTunnel, inbound: InboundTunnel): Promise<{ ok: boolean; latencyMs: number }> {
     const id = this.newMsgId();
     const now = this.deps.clock.now();
-    const timer = this.deps.clock.setTimer(TEST_TIMEOUT_MS, () => {
-      if (!this.tests.delete(id)) return;
-      this.stats.tests.failed++;
-      for (const t of [outbound, inbound]) {
-        t.testFailures++;
-        for (const h of t.hops) this.deps.profiles?.tunnelTest(h.hash, false);
-        if (t.testFailures >= MAX_TEST_FAILURES) pool.remove(t);
-      }
+    return new Promise((resolve) => {
+      const timer = this.deps.clock.setTimer(TEST_TIMEOUT_MS, () => {
+        if (!this.tests.delete(id)) return;
+        this.stats.tests.failed++;
+        for (const t of [outbound, inbound]) {
+          t.testFailures++;
+          for (const h of t.hops) this.deps.profiles?.tunnelTest(h.hash, false);
+        }
+        resolve({ ok: false, latencyMs: TEST_TIMEOUT_MS });
+      });
+      this.tests.set(id, { outbound, inbound, sentAt: now, timer, resolve });
+      const status = { type: I2npType.DeliveryStatus, msgId: this.newMsgId(), expiration: now + TEST_TIMEOUT_MS, deliveredMsgId: id, timestamp: now } as I2npMessage;
+      this.sendThrough(outbound, [{ delivery: { type: 'tunnel', tunnelId: inbound.gatewayTunnelId, gateway: inbound.gateway }, message: status }]);
     });
-    this.tests.set(id, { outbound, inbound, sentAt: now, timer });
-    const status = { type: I2npType.DeliveryStatus, msgId: this.newMsgId(), expiration: now + TEST_TIMEOUT_MS, deliveredMsgId: id, timestamp: now } as I2npMessage;
-    this.sendThrough(outbound, [{ delivery: { type: 'tunnel', tunnelId: inbound.gatewayTunnelId, gateway: inbound.gateway }, message: status }]);
+  }
+
+  /**
+   * A build trial outside the pools (for interop tests and benchmarks): `count` tunnels of `hops`
+   * hops, alternately outbound and inbound, with hops drawn from `peers` (or the usual
+   * selection), `concurrency` at a time; each built tunnel is tested once, then dropped.
+   */
+  async trial(opts: { count: number; hops: number; concurrency?: number; peers?: Uint8Array[] }): Promise<TrialResult> {
+    const result: TrialResult = { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, other: 0, testsOk: 0, testsFailed: 0, buildMs: [] };
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < opts.count && this.running) {
+        const i = next++;
+        const direction = i % 2 === 0 ? 'outbound' : 'inbound';
+        const chosen = opts.peers ? pickDistinct(opts.peers, opts.hops, this.deps.random) : this.deps.selection.select(opts.hops, direction, new Set([i2pBase64Encode(this.deps.ourHash)]));
+        const hops = this.buildHops(chosen);
+        result.attempted++;
+        if (!hops || hops.length < opts.hops) {
+          result.other++;
+          continue;
+        }
+        const o = await this.buildWith(direction, hops, 'trial');
+        if (!o.ok) {
+          if (o.reason === 'rejected') result.rejected++;
+          else if (o.reason === 'timeout') result.timedOut++;
+          else result.other++;
+          continue;
+        }
+        result.succeeded++;
+        result.buildMs.push(o.ms);
+        const t = o.tunnel;
+        const r =
+          t.direction === 'outbound'
+            ? await this.runTest(t, this.exploratory.pickInbound() ?? this.zeroHopInbound)
+            : await this.runTest(this.exploratory.pickOutbound() ?? this.zeroHopOutbound, t);
+        if (r.ok) result.testsOk++;
+        else result.testsFailed++;
+        this.forget(t);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, opts.concurrency ?? 4) }, worker));
+    return result;
   }
 
   // ---- views ----------------------------------------------------------------------------------

@@ -63,6 +63,9 @@ export interface TunnelReassemblerOptions {
   timeoutMs?: number;
 }
 
+/** How many finished message ids are remembered (a few tunnels' worth of in-flight messages). */
+const FINISHED_IDS = 1024;
+
 interface Pending {
   readonly createdAt: number;
   delivery?: TunnelDelivery;
@@ -81,6 +84,10 @@ export class TunnelReassembler {
   // Insertion order is arrival order of each message's first fragment: oldest first.
   readonly #pending = new Map<number, Pending>();
   #pendingBytes = 0;
+  // Ids of messages recently completed or dropped. Their stray fragments (duplicates, or the
+  // rest of an evicted message) would otherwise open new entries that never complete and, at
+  // the count limit, push out messages that still could.
+  readonly #finished = new Set<number>();
   readonly #counters: ReassemblerCounters = { checksumFailed: 0, malformed: 0, expired: 0, evicted: 0, delivered: 0 };
 
   constructor(options: TunnelReassemblerOptions) {
@@ -163,6 +170,7 @@ export class TunnelReassembler {
     const id = h.messageId!;
     let entry = this.#pending.get(id);
     if (!entry) {
+      if (this.#finished.has(id)) return;
       entry = { createdAt: this.#clock.now(), parts: new Map(), bytes: 0 };
       this.#pending.set(id, entry);
     }
@@ -223,5 +231,10 @@ export class TunnelReassembler {
   #drop(id: number, entry: Pending): void {
     this.#pending.delete(id);
     this.#pendingBytes -= entry.bytes;
+    this.#finished.add(id);
+    if (this.#finished.size > FINISHED_IDS) {
+      const oldest = this.#finished.values().next().value;
+      if (oldest !== undefined) this.#finished.delete(oldest);
+    }
   }
 }

@@ -14,22 +14,9 @@ import {
   startControlServer,
   type RouterStatus,
 } from '../../../src/router/api/control/index.js';
+import { sampleStatus } from './fixtures/router-status.js';
 
-const sample: RouterStatus = {
-  pid: 42,
-  home: '/tmp/h',
-  uptimeMs: 1234,
-  version: '0.9.65',
-  identity: { hash: 'abcdef~-', shortId: 'abcdef' },
-  netId: 7,
-  testnet: true,
-  floodfill: false,
-  caps: 'NR',
-  ntcp2: { host: '127.0.1.1', port: 20001, listening: true },
-  peers: { known: 2, connected: 1 },
-  sessions: { inbound: 1, outbound: 0 },
-  bytes: { in: 10, out: 20 },
-};
+const sample: RouterStatus = sampleStatus({ pid: 42 });
 
 describe('control protocol', () => {
   it('parses a request and defaults params to {}', () => {
@@ -83,6 +70,10 @@ describe('control protocol', () => {
     expect(() => parseRouterStatus({ ...sample, peers: { known: 'x', connected: 1 } })).toThrow(/peers/);
     expect(() => parseRouterStatus({ ...sample, ntcp2: { port: 1, listening: true } })).not.toThrow();
     expect(() => parseRouterStatus(null)).toThrow(ControlError);
+    const { tunnels: _t, ...noTunnels } = sample;
+    expect(() => parseRouterStatus(noTunnels)).toThrow(/tunnels/);
+    expect(() => parseRouterStatus({ ...sample, tunnels: { ...sample.tunnels, builds: { ...sample.tunnels.builds, successRate: 'x' } } })).toThrow(/tunnels/);
+    expect(() => parseRouterStatus({ ...sample, bandwidth: { ...sample.bandwidth, history: { in: [1, 'x'], out: [], transit: [] } } })).toThrow(/bandwidth/);
   });
 });
 

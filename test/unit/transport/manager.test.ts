@@ -91,9 +91,18 @@ describe('TransportManager: sessions and I2NP', () => {
     const gone = await w.node('127.0.0.4', 9004, { noListen: true });
     for (const id of range(1, 4)) expect(a.manager.send(gone.hash, dataMessage(id))).toBe(true);
     expect(await until(() => a.manager.stats().dropped === 3)).toBe(true);
-    // The failed dial is forgotten: a later send dials again.
+    // The peer is backed off: no dial, and tunnel hop selection skips it, until the back-off ends.
+    expect(a.manager.isUnreachable(gone.hash)).toBe(true);
+    expect(a.manager.connect(gone.hash)).toBe(false);
+    w.clock.advance(15_001);
+    expect(a.manager.isUnreachable(gone.hash)).toBe(false);
     expect(a.manager.connect(gone.hash)).toBe(true);
     expect(await until(() => a.manager.stats().dropped === 3 && a.log.filter((l) => l.includes('dial failed')).length === 2)).toBe(true);
+    // The second failure doubles the back-off.
+    w.clock.advance(15_001);
+    expect(a.manager.isUnreachable(gone.hash)).toBe(true);
+    w.clock.advance(15_000);
+    expect(a.manager.isUnreachable(gone.hash)).toBe(false);
   });
 
   it('dialing ourselves is refused', async () => {

@@ -113,6 +113,19 @@ describe('Aes256Key (cached contexts) against @noble/ciphers', () => {
     }
   });
 
+  it('CBC is right when the IV is a view of the data itself', () => {
+    const key = rnd.bytes(32);
+    const aes = new Aes256Key(key);
+    const data = rnd.bytes(64);
+    const expected = cbc(key, data.slice(0, 16), { disablePadding: true }).encrypt(data);
+    const work = data.slice();
+    aes.cbcEncryptInPlace(work.subarray(0, 16), work);
+    expect(work).toEqual(expected);
+    const ct = work.slice();
+    aes.cbcDecryptInPlace(work.subarray(0, 16), work);
+    expect(work).toEqual(cbc(key, ct.subarray(0, 16), { disablePadding: true }).decrypt(ct));
+  });
+
   it('rejects partial blocks before touching a cached context', () => {
     const aes = new Aes256Key(new Uint8Array(32));
     expect(() => aes.ecbEncryptInPlace(new Uint8Array(15))).toThrow(CryptoError);

@@ -106,7 +106,8 @@ describe('tunnel delivery instructions: what the decoder accepts and refuses', (
   });
 
   it('names the truncated field with its absolute offset', () => {
-    const full = encodeFragmentHeader({ kind: 'first', delivery: { type: 'tunnel', tunnelId: 5, gateway: H }, messageId: 3, size: 4 });
+    const delivery = { type: 'tunnel', tunnelId: 5, gateway: H } as const;
+    const full = encodeFragmentHeader({ kind: 'first', delivery, messageId: 3, size: 4 });
     const fields = ['flag', 'tunnelId', 'gateway', 'messageId', 'size'];
     for (let cut = 0; cut < full.length; cut++) {
       const input = new Uint8Array([0xee, 0xee, ...full.subarray(0, cut)]);

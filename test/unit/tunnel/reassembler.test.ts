@@ -41,7 +41,8 @@ describe('fragmenter → reassembler round trip', () => {
         expect(got.map(key).sort()).toEqual(messages.map(key).sort());
         expect(reassembler.pendingMessages).toBe(0);
         expect(reassembler.pendingBytes).toBe(0);
-        expect(reassembler.counters).toEqual({ checksumFailed: 0, malformed: 0, expired: 0, evicted: 0, delivered: messages.length });
+        const delivered = messages.length;
+        expect(reassembler.counters).toEqual({ checksumFailed: 0, malformed: 0, expired: 0, evicted: 0, delivered });
       }),
       { numRuns: 60 },
     );
@@ -58,6 +59,9 @@ describe('fragmenter → reassembler round trip', () => {
     got.push(...reassembler.receive(blocks[0]));
     expect(got).toEqual([{ delivery: router, message }]);
     expect(reassembler.pendingBytes).toBe(0);
+    // Duplicates arriving after completion neither deliver again nor open a new entry.
+    for (const b of blocks) expect(reassembler.receive(b)).toEqual([]);
+    expect(reassembler.pendingMessages).toBe(0);
   });
 });
 
@@ -96,9 +100,14 @@ describe('TunnelReassembler drops bad blocks without throwing', () => {
     const good = rnd.bytes(30);
     const r = new TunnelReassembler({ clock: new ManualClock() });
     // The second header announces more bytes than the block holds.
-    const overrun = blockOf([{ kind: 'first', delivery: local, size: 30 }, good], [{ kind: 'first', delivery: local, size: 900 }, rnd.bytes(10)]);
+    const overrun = blockOf(
+      [{ kind: 'first', delivery: local, size: 30 }, good],
+      [{ kind: 'first', delivery: local, size: 900 }, rnd.bytes(10)],
+    );
     expect(r.receive(overrun)).toEqual([{ delivery: local, message: good }]);
-    const badType = sealTunnelBlock(new Uint8Array([...encodeFragmentHeader({ kind: 'first', delivery: local, size: 30 }), ...good, 0x60, 0, 1, 7]), rnd);
+    // Then delivery type 3.
+    const head = encodeFragmentHeader({ kind: 'first', delivery: local, size: 30 });
+    const badType = sealTunnelBlock(new Uint8Array([...head, ...good, 0x60, 0, 1, 7]), rnd);
     expect(r.receive(badType)).toEqual([{ delivery: local, message: good }]);
     expect(r.counters).toMatchObject({ malformed: 2, delivered: 2 });
   });
@@ -130,8 +139,10 @@ describe('TunnelReassembler bounds', () => {
     clock.advance(5_000);
     expect(r.receive(c)).toEqual([]);
     expect(r.counters.expired).toBe(1);
-    // c arrived after the purge and now waits alone, until it expires too.
-    expect(r.pendingMessages).toBe(1);
+    // The expired message's late fragment opens no new entry.
+    expect(r.pendingMessages).toBe(0);
+    const [d] = threePart();
+    r.receive(d);
     clock.advance(9_999);
     expect(r.expire()).toBe(0);
     clock.advance(1);

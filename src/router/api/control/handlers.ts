@@ -93,6 +93,41 @@ export function routerControlHandlers(router: Router): Record<string, (params: u
         ...(stored ? { router: routerInfoSummary(stored.routerInfo) } : { reason: r.reason }),
       };
     },
+    'netdb.lookupViaTunnels': async (params) => {
+      const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
+      if (typeof p.key !== 'string') throw new Error('params.key: a router hash in I2P base64');
+      const key = i2pBase64Decode(p.key, 'key');
+      const ff = typeof p.floodfill === 'string' ? i2pBase64Decode(p.floodfill, 'floodfill') : undefined;
+      const r = await router.lookupViaTunnels(key, ff, typeof p.timeoutMs === 'number' ? p.timeoutMs : undefined);
+      const via = { floodfill: r.floodfill, rttMs: r.rttMs, outboundHops: r.outboundHops, inboundHops: r.inboundHops };
+      return r.kind === 'store' ? { kind: r.kind, ...via, storeType: r.storeType } : { kind: r.kind, ...via, peers: r.peers.map((h) => i2pBase64Encode(h)) };
+    },
+    'tunnels.list': async () => {
+      const now = router.clock.now();
+      const own = router.tunnels.ownTunnels().map((t) => ({
+        direction: t.direction,
+        pool: t.pool,
+        hops: t.hops.map((h) => i2pBase64Encode(h.hash)),
+        expiresInMs: t.expiresAt - now,
+        messages: t.messages,
+        bytes: t.bytes,
+      }));
+      return { own, participating: router.tunnels.transit.describe(), transit: { ...router.tunnels.transit.counters }, builds: { ...router.tunnels.builds.counters }, stats: router.tunnels.stats };
+    },
+    'tunnels.trial': async (params) => {
+      const p = (params ?? {}) as { count?: unknown; hops?: unknown; concurrency?: unknown; peers?: unknown };
+      const int = (v: unknown, min: number, max: number, what: string): number => {
+        if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) throw new Error(`params.${what}: an integer ${min}..${max}`);
+        return v;
+      };
+      const peers = Array.isArray(p.peers) ? p.peers.map((h, i) => (typeof h === 'string' ? i2pBase64Decode(h, `peers[${i}]`) : (() => { throw new Error(`params.peers[${i}]: a router hash`); })())) : undefined;
+      return router.tunnels.trial({
+        count: int(p.count, 1, 1000, 'count'),
+        hops: int(p.hops, 1, 7, 'hops'),
+        concurrency: p.concurrency === undefined ? 4 : int(p.concurrency, 1, 32, 'concurrency'),
+        ...(peers && { peers }),
+      });
+    },
     'netdb.publish': async () => router.publisher.publishNow(),
     'netdb.list': async () => router.netDb.all().map((e) => routerInfoSummary(e.routerInfo)),
     stop: async (params: unknown) => {

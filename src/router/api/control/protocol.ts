@@ -215,5 +215,20 @@ export function parseRouterStatus(v: unknown): RouterStatus {
   if (!pair(v.peers, 'known', 'connected')) bad('peers');
   if (!pair(v.sessions, 'inbound', 'outbound')) bad('sessions');
   if (!pair(v.bytes, 'in', 'out')) bad('bytes');
+  const t = v.tunnels;
+  const nums = (o: unknown, keys: string[]) => isObject(o) && keys.every((k) => num(o[k]));
+  if (
+    !nums(t, ['inbound', 'outbound', 'participating']) ||
+    typeof (t as Record<string, unknown>).transit !== 'boolean' ||
+    !nums((t as Record<string, unknown>).builds, ['attempted', 'succeeded', 'rejected', 'timedOut', 'successRate']) ||
+    !pair((t as Record<string, unknown>).transitRequests, 'accepted', 'refused') ||
+    !pair((t as Record<string, unknown>).tests, 'ok', 'failed')
+  )
+    bad('tunnels');
+  const b = v.bandwidth;
+  const series = (a: unknown) => Array.isArray(a) && a.length <= 3600 && a.every((x) => num(x));
+  if (!nums(b, ['inBps', 'outBps', 'transitBps', 'transitBytes', 'transitLimitBps'])) bad('bandwidth');
+  const h = (b as Record<string, unknown>).history;
+  if (!isObject(h) || !series(h.in) || !series(h.out) || !series(h.transit)) bad('bandwidth');
   return v as unknown as RouterStatus;
 }

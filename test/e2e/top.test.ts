@@ -1,0 +1,135 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { routerStatus } from '../../src/router/api/control/client.js';
+import { routerPaths } from '../../src/router/home.js';
+import { ROOT, runCli } from '../helpers/cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'anon-e2e-top-'));
+const TUNNELS = /^tunnels\s+\d+ inbound, \d+ outbound, \d+ participating$/gm;
+
+describe('anon-router top without a router', () => {
+  const home = join(tmp, 'empty');
+
+  it('says so in one line and exits 1', () => {
+    const r = runCli('anon-router', ['top', '--home', home]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`anon-router top: no router is running in ${home}\n`);
+  });
+
+  it('refuses an interval under 200 ms as a usage error', () => {
+    const r = runCli('anon-router', ['top', '--interval', '100', '--home', home]);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^anon-router top: .*--interval/);
+  });
+});
+
+describe('anon-router top of a running router', () => {
+  const home = join(tmp, 'running');
+  const port = 40000 + Math.floor(Math.random() * 10000);
+  let child: ChildProcess;
+  let exited: Promise<void>;
+
+  beforeAll(async () => {
+    child = spawn(process.execPath, [resolve(ROOT, 'bin/anon-router.js'), 'start', '--home', home, '--host', '127.0.1.201', '--port', String(port), '--netid', '99', '--testnet'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    exited = new Promise((r) => child.once('exit', () => r()));
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`anon-router start exited ${child.exitCode}: ${stderr}`);
+      if (Date.now() > deadline) throw new Error(`anon-router start did not answer status within 20 s: ${stderr}`);
+      try {
+        await routerStatus(routerPaths(home).controlSocket, { timeoutMs: 1_000 });
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }, 30_000);
+
+  afterAll(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('without a terminal prints --count text frames, one per interval, and exits 0', () => {
+    const r = runCli('anon-router', ['top', '--count', '2', '--interval', '200', '--home', home]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const frames = r.stdout.trimEnd().split('\n\n');
+    expect(frames).toHaveLength(2);
+    for (const f of frames) {
+      expect(f).toMatch(/^router\s+\S{6}, up \S+.*, caps \S+, netId 99 \(testnet\)$/m);
+      expect(f).toMatch(/^peers\s+\d+ known, \d+ connected$/m);
+      expect(f.match(TUNNELS)).toHaveLength(1);
+      expect(f).toMatch(/^builds\s+\d+ of \d+ succeeded \(\d+%\), \d+ rejected, \d+ timed out$/m);
+      expect(f).toMatch(/^transit\s+(on, \d+ accepted, \d+ refused|off)$/m);
+      expect(f).toMatch(/^bw in\s+\d+(\.\d)? [KMG]?i?B\/s\s+[▁▂▃▄▅▆▇█ ]*$/m);
+      expect(f).toMatch(/^bw transit\s+\S+ \S+( of \S+ \S+)?, \S+ \S+ relayed/m);
+    }
+  });
+
+  it('without --count and without a terminal prints one frame', () => {
+    const r = runCli('anon-router', ['top', '--home', home]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout.match(TUNNELS)).toHaveLength(1);
+    expect(r.stdout).not.toContain('\n\n');
+  });
+
+  it('--json prints one status with its tunnels and bandwidth', () => {
+    const r = runCli('anon-router', ['top', '--json', '--home', home]);
+    expect(r.status, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.pid).toBe(child.pid);
+    expect(s.identity.hash).toMatch(/^[A-Za-z0-9~-]{43}=$/);
+    for (const n of [s.tunnels.inbound, s.tunnels.outbound, s.tunnels.participating, s.tunnels.builds.attempted]) expect(Number.isInteger(n) && n >= 0).toBe(true);
+    expect(Array.isArray(s.bandwidth.history.in)).toBe(true);
+  });
+
+  // The live (ink) view needs a terminal: `script` gives it a pseudo-terminal.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+
+  /** Runs `top` on a pseudo-terminal, sends `key` once the view has redrawn, and resolves with its exit code and output. */
+  function liveTop(key: string): Promise<{ code: number | null; out: string }> {
+    const cmd = `stty cols 110 rows 30; exec '${process.execPath}' '${resolve(ROOT, 'bin/anon-router.js')}' top --interval 200 --home '${home}'`;
+    const p = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+    let out = '';
+    let sent = false;
+    const kill = setTimeout(() => p.kill('SIGKILL'), 20_000);
+    p.stdout!.on('data', (d: Buffer) => {
+      out += d.toString('utf8');
+      // Two titles: ink has drawn, mounted (raw mode on) and redrawn with a second answer.
+      if (!sent && out.split('q quits').length > 2) {
+        sent = true;
+        p.stdin!.write(key);
+      }
+    });
+    return new Promise((r) =>
+      p.once('exit', (code) => {
+        clearTimeout(kill);
+        r({ code, out: out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '') });
+      }),
+    );
+  }
+
+  it.skipIf(!hasScript)('on a terminal redraws in place until q, then exits 0', async () => {
+    const r = await liveTop('q');
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toMatch(/tunnels\s+\d+ inbound, \d+ outbound, \d+ participating/);
+    expect(r.out).toMatch(/bw in\s+\S+ \S+\s+[▁▂▃▄▅▆▇█]+/);
+  });
+
+  it.skipIf(!hasScript)('on a terminal Ctrl-C quits with exit 0 too', async () => {
+    const r = await liveTop('\x03');
+    expect(r.code, r.out).toBe(0);
+  });
+});
