@@ -12,6 +12,11 @@ export interface ForegroundOptions {
   testnet?: boolean;
   floodfill?: boolean;
   sharedKBps?: number;
+  transit?: boolean;
+  sharePercent?: number;
+  maxParticipating?: number;
+  tunnelLength?: number;
+  tunnelQuantity?: number;
   reseed?: string;
   logLevel: LogLevel;
 }
@@ -49,6 +54,11 @@ function openRouter(o: ForegroundOptions, log: Logger): Promise<Router> {
       ...(o.testnet !== undefined && { testnet: o.testnet }),
       ...(o.floodfill !== undefined && { floodfill: o.floodfill }),
       ...(o.sharedKBps !== undefined && { sharedKBps: o.sharedKBps }),
+      ...(o.transit !== undefined && { transit: o.transit }),
+      ...(o.sharePercent !== undefined && { sharePercent: o.sharePercent }),
+      ...(o.maxParticipating !== undefined && { maxParticipating: o.maxParticipating }),
+      ...(o.tunnelLength !== undefined && { tunnelLength: o.tunnelLength }),
+      ...(o.tunnelQuantity !== undefined && { tunnelQuantity: o.tunnelQuantity }),
       ntcp2: { ...(o.host !== undefined && { host: o.host }), ...(o.port !== undefined && { port: o.port }) },
     },
   });

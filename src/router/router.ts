@@ -29,6 +29,7 @@ import { TransitPolicy } from './tunnel/transit-policy.js';
 import { TunnelManager } from './tunnel/manager.js';
 import { buildTunnelBlocks } from './tunnel/fragmenter.js';
 import { TunnelLookups, type TunnelLookupResult } from './netdb/tunnel-lookup.js';
+import type { InboundTunnel, OutboundTunnel } from './tunnel/tunnel.js';
 
 /** Profiles are a cache: written this often (and at stop), not synced. */
 const PROFILE_FLUSH_MS = 60_000;
@@ -186,7 +187,7 @@ export class Router {
       ourHash: identity.keys.hash,
       floodfills: () => this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).map((e) => e.hash),
       has: (h) => this.netDb.has(h),
-      ask: (ff, key, type, timeoutMs) => this.lookups.lookup(ff, key, type, timeoutMs),
+      ask: (ff, key, type, timeoutMs) => this.askFloodfill(ff, key, type, timeoutMs),
       storeRouterInfo: async (hash, data) => {
         let ri: Uint8Array;
         try {
@@ -308,16 +309,35 @@ export class Router {
   }
 
   /**
+   * One question to one floodfill, as the spec wants it once we have tunnels (i2np.rst): out
+   * through an exploratory outbound tunnel, the answer back through an inbound one, encrypted
+   * to a one-time key. Before the first tunnels exist (bootstrap), directly over a session.
+   */
+  private askFloodfill(ff: Uint8Array, key: Uint8Array, type: 'routerinfo' | 'leaseset' | 'exploration' | 'any', timeoutMs?: number): Promise<DirectLookupResult> {
+    const via = this.exploratoryPair();
+    return via ? this.tunnelLookups.lookup(ff, key, via, type, timeoutMs) : this.lookups.lookup(ff, key, type, timeoutMs);
+  }
+
+  /** A live exploratory outbound and inbound tunnel, neither zero-hop, or undefined. */
+  private exploratoryPair(): { outbound: OutboundTunnel; inbound: InboundTunnel } | undefined {
+    const pool = this.tunnels.exploratory;
+    const outbound = pool.pickOutbound();
+    const inbound = pool.pickInbound();
+    if (!outbound || !inbound || outbound.hops.length === 0 || inbound.hops.length === 0) return undefined;
+    return { outbound, inbound };
+  }
+
+  /**
    * Ask a floodfill through our tunnels: out through an outbound tunnel of the exploratory pool,
    * the answer back through one of its inbound tunnels (neither may be zero-hop).
    */
   async lookupViaTunnels(key: Uint8Array, floodfill?: Uint8Array, timeoutMs?: number): Promise<TunnelLookupResult & { floodfill: string; outboundHops: string[]; inboundHops: string[] }> {
     const ff = floodfill ?? this.pickFloodfill();
     if (!ff) throw new Error('no floodfill known');
-    const outbound = this.tunnels.exploratory.outbound.find((t) => t.hops.length > 0 && t.expiresAt > this.clock.now() + 5_000);
-    const inbound = this.tunnels.exploratory.inbound.find((t) => t.hops.length > 0 && t.expiresAt > this.clock.now() + 5_000);
-    if (!outbound || !inbound) throw new Error('no exploratory tunnels built yet');
-    const r = await this.tunnelLookups.lookup(ff, key, { outbound, inbound }, 'routerinfo', timeoutMs);
+    const via = this.exploratoryPair();
+    if (!via) throw new Error('no exploratory tunnels built yet');
+    const { outbound, inbound } = via;
+    const r = await this.tunnelLookups.lookup(ff, key, via, 'routerinfo', timeoutMs);
     const names = (t: { hops: readonly { hash: Uint8Array }[] }) => t.hops.map((h) => i2pBase64Encode(h.hash));
     return { ...r, floodfill: i2pBase64Encode(ff), outboundHops: names(outbound), inboundHops: names(inbound) };
   }

@@ -4,7 +4,7 @@ import { UsageError } from '../../cli/exit-codes.js';
 
 export default class RouterStartCommand extends BaseCommand {
   static override summary = 'Run the router in the foreground.';
-  static override description = `Loads or creates the router identity, signs a fresh RouterInfo, bootstraps from --reseed (a folder of routerInfo-*.dat files such as i2pd's netDb/, a .zip or a .su3) and then from its own netDb, and relays for other routers. Flags given here are saved in the router's home and stay in force on later starts.
+  static override description = `Loads or creates the router identity, signs a fresh RouterInfo, bootstraps from --reseed (a folder of routerInfo-*.dat files such as i2pd's netDb/, a .zip or a .su3) and then from its own netDb, builds its exploratory tunnels, and relays for other routers: transit is on by default, within --bandwidth × --share and --max-participating (refused builds are answered with the spec's reply codes). Flags given here are saved in the router's home and stay in force on later starts.
 
 Control: \`anon-router status\` talks to the running router over <home>/router/control.sock (mode 0600). SIGINT stops gracefully; SIGTERM stops promptly; both leave the state consistent.
 
@@ -21,6 +21,11 @@ Exit codes: 0 stopped cleanly, 1 failure (e.g. the home is in use, the port is t
     reseed: Flags.string({ description: 'bootstrap from a folder of routerInfo-*.dat files, a .zip or a .su3 reseed bundle' }),
     floodfill: Flags.boolean({ description: 'serve as a floodfill (caps f)', allowNo: true }),
     bandwidth: Flags.integer({ description: 'shared bandwidth in KBytes/s (sets the published class; at least N)', min: 0 }),
+    transit: Flags.boolean({ description: "carry other routers' tunnels (on by default; --no-transit refuses every transit build)", allowNo: true }),
+    share: Flags.integer({ description: 'percent of --bandwidth that transit traffic may use (default 80)', min: 0, max: 100 }),
+    'max-participating': Flags.integer({ description: 'most transit tunnels at once (default 2000)', min: 0, max: 100000 }),
+    'tunnel-length': Flags.integer({ description: 'hops of exploratory tunnels, 0..7 (default 2)', min: 0, max: 7 }),
+    'tunnel-quantity': Flags.integer({ description: 'exploratory tunnels each way, 1..16 (default 2)', min: 1, max: 16 }),
     'log-level': Flags.option({ options: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })(),
   };
 
@@ -37,6 +42,11 @@ Exit codes: 0 stopped cleanly, 1 failure (e.g. the home is in use, the port is t
       testnet: flags.testnet,
       floodfill: flags.floodfill,
       sharedKBps: flags.bandwidth,
+      transit: flags.transit,
+      sharePercent: flags.share,
+      maxParticipating: flags['max-participating'],
+      tunnelLength: flags['tunnel-length'],
+      tunnelQuantity: flags['tunnel-quantity'],
       reseed: flags.reseed,
       logLevel: flags['log-level'],
     });

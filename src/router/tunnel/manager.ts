@@ -11,6 +11,7 @@ import { TunnelReassembler } from './reassembler.js';
 import { TransitTunnels } from './transit.js';
 import type { TransitPolicy } from './transit-policy.js';
 import { TunnelIds } from './tunnel-ids.js';
+import { IvReplayFilter } from './iv-filter.js';
 import { TUNNEL_LIFETIME_MS, type InboundTunnel, type OutboundTunnel, type OwnTunnel } from './tunnel.js';
 import type { TunnelDelivery } from './types.js';
 
@@ -28,6 +29,8 @@ export interface TunnelStats {
   /** Messages our inbound endpoints delivered to us; TunnelData for no tunnel we know. */
   delivered: number;
   unknownTunnel: number;
+  /** TunnelData replayed into one of our inbound tunnels. */
+  replayed: number;
 }
 
 export interface PeerSelection {
@@ -110,7 +113,7 @@ export class TunnelManager {
   readonly builder: TunnelBuilder;
   readonly exploratory: TunnelPool;
   private readonly pools = new Map<string, TunnelPool>();
-  readonly stats: TunnelStats = { builds: { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, badReply: 0, notSent: 0 }, tests: { ok: 0, failed: 0 }, delivered: 0, unknownTunnel: 0 };
+  readonly stats: TunnelStats = { builds: { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, badReply: 0, notSent: 0 }, tests: { ok: 0, failed: 0 }, delivered: 0, unknownTunnel: 0, replayed: 0 };
   /** Our inbound tunnels by the id we receive on (their endpoint is us). */
   private readonly inbound = new Map<number, { tunnel: InboundTunnel; reassembler?: TunnelReassembler }>();
   /** The fallbacks used before any tunnel is built: we are the gateway (in) and send directly (out). */
@@ -120,9 +123,12 @@ export class TunnelManager {
   private tickTimer: TimerHandle | undefined;
   private testTimer: TimerHandle | undefined;
   private running = false;
+  /** Replayed TunnelData at the end of our own inbound tunnels is dropped, as at a transit hop. */
+  private readonly endpointIvs: IvReplayFilter;
 
   constructor(private readonly deps: TunnelManagerDeps) {
     const { clock, random } = deps;
+    this.endpointIvs = new IvReplayFilter(() => clock.now());
     this.ids = new TunnelIds(random);
     const newMsgId = () => this.newMsgId();
     this.transit = new TransitTunnels({
@@ -306,6 +312,10 @@ export class TunnelManager {
     const own = this.inbound.get(tunnelId);
     if (own && own.reassembler) {
       const t = own.tunnel;
+      if (!this.endpointIvs.check(tunnelId, data)) {
+        this.stats.replayed++;
+        return;
+      }
       inboundEndpointDecrypt(data, t.hops.map((h) => h.layer));
       t.messages++;
       t.bytes += 1028;

@@ -1,6 +1,7 @@
 import { equalBytes as equal, i2pBase64Encode } from '../data/index.js';
 import { decodeFrame, encodeFrame, encodeMessage, I2npType, type I2npMessage } from '../i2np/index.js';
 import type { Clock } from '../runtime/index.js';
+import { IvReplayFilter } from './iv-filter.js';
 import type { HopLayer } from './layer-crypto.js';
 import type { TunnelReassembler } from './reassembler.js';
 import type { HopRole, TunnelDelivery } from './types.js';
@@ -36,6 +37,8 @@ export interface TransitCounters {
   /** A message for a tunnel from a peer that is not its previous hop's side: role mismatch. */
   wrongRole: number;
   expired: number;
+  /** TunnelData whose IV this tunnel already carried: replays, dropped. */
+  replayed: number;
 }
 
 export interface TransitDeps {
@@ -64,10 +67,13 @@ const TUNNEL_DATA_WIRE = 1028;
  * TunnelData; an outbound endpoint adds its layer, reassembles, and delivers.
  */
 export class TransitTunnels {
-  readonly counters: TransitCounters = { relayed: 0, bytes: 0, unknownTunnel: 0, overLimit: 0, delivered: 0, deliveryRefused: 0, wrongRole: 0, expired: 0 };
+  readonly counters: TransitCounters = { relayed: 0, bytes: 0, unknownTunnel: 0, overLimit: 0, delivered: 0, deliveryRefused: 0, wrongRole: 0, expired: 0, replayed: 0 };
   private readonly tunnels = new Map<number, TransitTunnel>();
+  private readonly ivs: IvReplayFilter;
 
-  constructor(private readonly deps: TransitDeps) {}
+  constructor(private readonly deps: TransitDeps) {
+    this.ivs = new IvReplayFilter(() => deps.clock.now());
+  }
 
   get size(): number {
     return this.tunnels.size;
@@ -112,6 +118,10 @@ export class TransitTunnels {
     if (t.role === 'ibgw') {
       // An inbound gateway takes TunnelGateway messages, never TunnelData.
       this.counters.wrongRole++;
+      return true;
+    }
+    if (!this.ivs.check(tunnelId, data)) {
+      this.counters.replayed++;
       return true;
     }
     if (!this.deps.allowBytes(TUNNEL_DATA_WIRE)) {
