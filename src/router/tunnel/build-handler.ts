@@ -79,6 +79,7 @@ export class BuildHandler {
       this.counters.undecryptable++;
       return;
     }
+    this.remember(records[index]);
     const code = this.decide(from, request, keys);
     if (code === undefined) return;
     encryptShortReplyInPlace(records, index, keys, { options: {}, reply: code }, this.deps.random);
@@ -103,6 +104,7 @@ export class BuildHandler {
       this.counters.undecryptable++;
       return;
     }
+    this.remember(records[index]);
     const { request } = decrypted;
     const code = this.decide(from, request, { layerKey: request.layerKey, ivKey: request.ivKey });
     if (code === undefined) return;
@@ -192,18 +194,28 @@ export class BuildHandler {
     return this.deps.clock.now() + 60_000;
   }
 
-  /** Records carry a fresh ephemeral key each (bytes 16..47): a repeated one is a replay. */
+  /**
+   * Records carry a fresh ephemeral key each (bytes 16..47): a repeated one is a replay. Checked
+   * before the DH (a replay costs nothing), but only records that authenticate are remembered:
+   * otherwise a forgery carrying a genuine record's key, sent ahead of it, would get the genuine
+   * one refused, and garbage could push genuine keys out of the bounded map.
+   */
   private isReplay(record: Uint8Array): boolean {
-    const now = this.deps.clock.now();
-    const key = i2pBase64Encode(record.subarray(16, 48));
-    const seenAt = this.seen.get(key);
-    if (seenAt !== undefined && now - seenAt < REPLAY_WINDOW_MS) {
+    const seenAt = this.seen.get(replayKey(record));
+    if (seenAt !== undefined && this.deps.clock.now() - seenAt < REPLAY_WINDOW_MS) {
       this.counters.replayed++;
       return true;
     }
+    return false;
+  }
+
+  private remember(record: Uint8Array): void {
+    const now = this.deps.clock.now();
+    const key = replayKey(record);
+    // Re-inserted at the end: insertion order stays time order for pruneReplays.
+    this.seen.delete(key);
     this.seen.set(key, now);
     if (this.seen.size > MAX_REPLAY_ENTRIES) this.pruneReplays(now);
-    return false;
   }
 
   /** Insertion order is time order: drop from the front until in the window and under the bound. */
@@ -213,4 +225,8 @@ export class BuildHandler {
       this.seen.delete(k);
     }
   }
+}
+
+function replayKey(record: Uint8Array): string {
+  return i2pBase64Encode(record.subarray(16, 48));
 }

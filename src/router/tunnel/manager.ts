@@ -287,6 +287,9 @@ export class TunnelManager {
       for (const h of hops) p?.buildAccepted(h.hash);
       if (o.tunnel.direction === 'inbound') this.inbound.set(o.tunnel.id, { tunnel: o.tunnel, reassembler: new TunnelReassembler({ clock: this.deps.clock }) });
       this.deps.log.debug('tunnel built', { direction: o.tunnel.direction, hops: hops.length, ms: o.ms, pool: o.tunnel.pool });
+      // A pool's new tunnel is tested at once (once it is in its pool), not at the next round.
+      const pool = this.pools.get(o.tunnel.pool);
+      if (pool) queueMicrotask(() => this.testOne(pool, o.tunnel));
     } else if (o.reason === 'rejected') {
       this.stats.builds.rejected++;
       o.codes.forEach((c, i) => (c === 0 ? p?.buildAccepted(hops[i].hash) : p?.buildRejected(hops[i].hash, c)));
@@ -452,6 +455,16 @@ export class TunnelManager {
         for (const t of [outbound, inbound]) if (t.testFailures >= MAX_TEST_FAILURES) pool.remove(t);
       });
     }
+  }
+
+  private testOne(pool: TunnelPool, t: OwnTunnel): void {
+    if (!this.running) return;
+    const outbound = t.direction === 'outbound' ? t : (pool.pickOutbound() ?? this.exploratory.pickOutbound());
+    const inbound = t.direction === 'inbound' ? t : (pool.pickInbound() ?? this.exploratory.pickInbound());
+    if (!outbound || !inbound || (outbound.hops.length === 0 && inbound.hops.length === 0)) return;
+    void this.runTest(outbound, inbound).then((r) => {
+      if (!r.ok && t.testFailures >= MAX_TEST_FAILURES) pool.remove(t);
+    });
   }
 
   /**
