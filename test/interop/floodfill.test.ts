@@ -1,16 +1,16 @@
 // Our router as a floodfill for real i2pd 2.45 routers (../shared/interop/i2pd-testnet.sh):
 // i2pd wraps its netDb stores and lookups to floodfills in router-to-router garlic
 // (ecies-routers.rst) and expects ECIES-encrypted replies. With i2pd's own floodfill stopped,
-// our router is the only floodfill left.
-// Not here yet: the eepsite fetched through our floodfill alone. It works (seen 3 times in 4
-// runs) but i2pd soon profiles our router as "bad" because it does not answer tunnel builds
-// yet, and then stops storing LeaseSets with it; that test comes back with tunnel participation.
+// our router is the only floodfill left, and i2pd's HTTP proxy still reaches the eepsite: the
+// eepsite's LeaseSet2 is stored with us and looked up from us. (Before our router answered
+// tunnel builds, i2pd soon profiled it as bad and stopped storing with it.)
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { decodeRouterInfo, i2pBase64Encode, keysAndCertHash } from '../../src/router/data/index.js';
-import { describeWithI2pd, I2pdTestnet } from '../helpers/i2pd.js';
+import { describeWithI2pd, I2pdTestnet, TESTNET_SCRIPT } from '../helpers/i2pd.js';
 import { NamespacedRouter } from '../helpers/ns-router.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -71,6 +71,28 @@ describeWithI2pd('our floodfill serving i2pd', () => {
   });
 
 
+  it("stores the eepsite's LeaseSet2, and i2pd's HTTP proxy fetches the eepsite through our floodfill alone", async () => {
+    // i2pd 2.45 sometimes never publishes a destination's first LeaseSet (the script's "LeaseSet
+    // race"); restart the eepsite as the script does, at most 4 times.
+    for (let bounce = 0; ; bounce++) {
+      try {
+        await waitFor('the eepsite LeaseSet2 stored with us', async () => (await stats()).floodfill.leaseSetsStored >= 1, 40_000, 1_000);
+        break;
+      } catch (e) {
+        if (bounce >= 4) throw e;
+        await net.bounceEepsite();
+      }
+    }
+    const before = await stats();
+    const b32 = net.script('b32').trim();
+    const body = execFetch(net, `http://${b32}/`);
+    expect(body).toContain('hello from the i2pd test network');
+    const after = await stats();
+    expect(after.floodfill.lookups).toBeGreaterThan(before.floodfill.lookups);
+    expect(after.floodfill.found).toBeGreaterThanOrEqual(1);
+    expect(after.inbound.garlicRefused).toBe(0);
+  }, 420_000);
+
   it('i2pd holds our RouterInfo as a floodfill', async () => {
     const file = join(net.routerDir(I2PD_ROUTERS - 1), 'netDb', `r${ourHash[0]}`, `routerInfo-${ourHash}.dat`);
     const ri = await waitFor('i2pd to write our RouterInfo', () => {
@@ -84,3 +106,12 @@ describeWithI2pd('our floodfill serving i2pd', () => {
     expect(ri.options.get('caps')).toMatch(/f/);
   });
 });
+
+function execFetch(net: I2pdTestnet, url: string): string {
+  // Through router N-1's HTTP proxy, retrying inside the script for up to I2PDNET_TIMEOUT s.
+  return execFileSync('bash', [TESTNET_SCRIPT, 'fetch', url], {
+    env: { ...process.env, I2PDNET_DIR: net.dir, I2PDNET_BASEPORT: String(net.basePort), I2PDNET_TIMEOUT: '120' },
+    encoding: 'utf8',
+    timeout: 150_000,
+  });
+}
