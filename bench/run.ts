@@ -7,6 +7,7 @@ import { benchData } from './data.js';
 import { benchI2np } from './i2np.js';
 import { benchNtcp2 } from './ntcp2.js';
 import { benchNtcp2Loopback } from './ntcp2-loopback.js';
+import { benchTransit } from './transit.js';
 import { benchTunnel } from './tunnel.js';
 import type { BenchRow } from './types.js';
 
@@ -30,23 +31,27 @@ function table(title: string, rows: BenchRow[]): string[] {
     lines.set(r.name, line);
   }
   const out = [`## ${title}`, ''];
-  const head = ['benchmark', 'impl', 'ops/s', 'MB/s', 'noble ops/s', 'noble MB/s', 'ratio'];
+  const head = ['benchmark', 'impl', 'ops/s', 'MB/s', 'noble ops/s', 'noble MB/s', 'ratio', 'RSS +MB', 'heap +MB', 'KB each (RSS)'];
   const body: string[][] = [];
   for (const l of lines.values()) {
     const main = l.node ?? l.ours ?? l.noble!;
     const impl = l.node ? 'node:crypto' : l.ours ? 'ours' : 'noble';
     const ratio = l.node && l.noble ? `${(l.node.opsPerSec / l.noble.opsPerSec).toFixed(1)}x` : '';
+    const mem = main.memory;
     body.push([
       l.name,
       impl,
-      fmt(main.opsPerSec),
+      mem ? '' : fmt(main.opsPerSec),
       fmt(main.mbPerSec, 1),
       l.node && l.noble ? fmt(l.noble.opsPerSec) : '',
       l.node && l.noble ? fmt(l.noble.mbPerSec, 1) : '',
       ratio,
+      mem ? fmt(mem.rssMB, 1) : '',
+      mem ? fmt(mem.heapMB, 1) : '',
+      mem ? fmt((mem.rssMB * 1024) / mem.items, 1) : '',
     ]);
   }
-  // Codec sections have no noble counterpart: drop the empty comparison columns.
+  // Codec sections have no noble counterpart, most no memory rows: drop the empty columns.
   const keep = head.map((_, i) => i < 4 || body.some((r) => r[i] !== ''));
   head.splice(0, head.length, ...head.filter((_, i) => keep[i]));
   for (const r of body) r.splice(0, r.length, ...r.filter((_, i) => keep[i]));
@@ -66,6 +71,7 @@ const sections: [string, BenchRow[]][] = [
   ['NTCP2 in memory (src/router/transport/ntcp2)', await benchNtcp2()],
   ['NTCP2 between two routers over TCP on 127.0.0.1', await benchNtcp2Loopback()],
   ['Tunnel data path (src/router/tunnel)', await benchTunnel()],
+  ['Transit tunnels: relay, build handling, memory (src/router/tunnel)', await benchTransit()],
 ];
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 console.log(`# anon bench — ${started.toISOString()} — ${machine}\n`);

@@ -5,4 +5,9 @@ export interface BenchRow {
   opsPerSec: number;
   /** Throughput for operations on a payload of known size. */
   mbPerSec?: number;
+  /**
+   * Memory rows (opsPerSec is 0 and not printed): growth over a baseline in MiB, measured in a
+   * child process after gc; `items` is what the growth is divided by for the per-item figure.
+   */
+  memory?: { rssMB: number; heapMB: number; externalMB: number; items: number; rssTotalMB: number };
 }

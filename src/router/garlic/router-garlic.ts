@@ -14,7 +14,7 @@
 import { AEAD_TAG_LENGTH, chacha20Poly1305DecryptN, chacha20Poly1305EncryptN } from '../crypto/chacha.js';
 import { CryptoError } from '../crypto/errors.js';
 import { SymmetricState } from '../crypto/noise.js';
-import { x25519, x25519PublicKey } from '../crypto/x25519.js';
+import { x25519, x25519Once, x25519PublicKeyOnce } from '../crypto/x25519.js';
 import type { Clock } from '../runtime/clock.js';
 import type { RandomSource } from '../runtime/random.js';
 import type { GarlicClove } from './clove.js';
@@ -59,9 +59,9 @@ function checkKey(what: string, k: Uint8Array): void {
   if (!(k instanceof Uint8Array) || k.length !== 32) throw new GarlicError('BAD_KEY', `${what}: expected 32 bytes`);
 }
 
-function dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array {
+function dh(privateKey: Uint8Array, publicKey: Uint8Array, ephemeral = false): Uint8Array {
   try {
-    return x25519(privateKey, publicKey);
+    return ephemeral ? x25519Once(privateKey, publicKey) : x25519(privateKey, publicKey);
   } catch (e) {
     if (e instanceof CryptoError) throw new GarlicError('BAD_KEY', `X25519: ${e.message}`, { cause: e });
     throw e;
@@ -100,9 +100,9 @@ export function encryptToRouter(
   const plaintext = toPayload(payload);
   const state = noiseNState(routerStaticPublicKey);
   const ephemeralPrivate = opts.random.bytes(32);
-  const ephemeralPublic = x25519PublicKey(ephemeralPrivate);
+  const ephemeralPublic = x25519PublicKeyOnce(ephemeralPrivate);
   state.mixHash(ephemeralPublic); // e
-  state.mixKey(dh(ephemeralPrivate, routerStaticPublicKey)); // es
+  state.mixKey(dh(ephemeralPrivate, routerStaticPublicKey, true)); // es
   ephemeralPrivate.fill(0);
   const ciphertext = state.encryptAndHash(plaintext); // n = 0, AD = h
   const out = new Uint8Array(EPHEMERAL_KEY_LENGTH + ciphertext.length);

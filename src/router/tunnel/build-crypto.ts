@@ -30,6 +30,8 @@ import {
   x25519,
   x25519Generate,
   x25519PublicKey,
+  x25519Once,
+  x25519PublicKeyOnce,
 } from '../crypto/index.js';
 import { DecodeError, EncodeError } from '../data/errors.js';
 import { NOISE_N_PROTOCOL_NAME } from '../garlic/router-garlic.js';
@@ -376,10 +378,10 @@ interface Sealed {
 /** The creator's Noise N: a fresh ephemeral key per record, as the spec requires. */
 function sealRecord(hop: ShortHopSpec | LongHopSpec, cleartext: Uint8Array, random: RandomSource, index: number): Sealed {
   const ephemeralPrivate = random.bytes(32);
-  const ephemeralPublic = x25519PublicKey(ephemeralPrivate);
+  const ephemeralPublic = x25519PublicKeyOnce(ephemeralPrivate);
   let shared: Uint8Array;
   try {
-    shared = x25519(ephemeralPrivate, hop.publicKey);
+    shared = x25519Once(ephemeralPrivate, hop.publicKey);
   } catch (e) {
     if (e instanceof CryptoError) throw new EncodeError(`hops[${index}].publicKey`, e.message);
     throw e;

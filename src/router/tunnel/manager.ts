@@ -62,7 +62,7 @@ export interface TunnelManagerDeps {
   /** Transit bandwidth: false when `bytes` more would exceed the user's share. */
   allowTransitBytes: (bytes: number) => boolean;
   /** Messages our inbound endpoints (and outbound endpoints delivering LOCAL) hand us. */
-  deliverLocal: (msg: I2npMessage) => void;
+  deliverLocal: (msg: I2npMessage, via?: OwnTunnel) => void;
   registerReplyKey: (tag: Uint8Array, key: Uint8Array) => void;
   /** Wraps a message for a router in garlic to its key (ecies-routers.rst); undefined when it cannot. */
   wrapForRouter: (to: Uint8Array, message: I2npMessage) => Uint8Array | undefined;
@@ -324,7 +324,7 @@ export class TunnelManager {
       t.bytes += 1028;
       for (const m of own.reassembler.receive(data)) {
         // An inbound endpoint delivers to itself only; anything else is a misbehaving gateway.
-        if (m.delivery.type === 'local') this.deliverStandard(m.message);
+        if (m.delivery.type === 'local') this.deliverStandard(m.message, t);
       }
       return;
     }
@@ -340,7 +340,7 @@ export class TunnelManager {
     const own = this.inbound.get(tunnelId);
     if (own && own.tunnel.hops.length === 0) {
       own.tunnel.messages++;
-      this.deliverStandard(messageStandard);
+      this.deliverStandard(messageStandard, own.tunnel);
       return;
     }
     if (!this.transit.onTunnelGateway(tunnelId, messageStandard)) this.stats.unknownTunnel++;
@@ -376,7 +376,8 @@ export class TunnelManager {
     return true;
   }
 
-  private deliverStandard(messageStandard: Uint8Array): void {
+  /** `via`: the inbound tunnel of ours it came through (a client pool's: its destination's). */
+  private deliverStandard(messageStandard: Uint8Array, via?: OwnTunnel): void {
     let msg: I2npMessage;
     try {
       msg = decodeMessage(messageStandard, 'standard');
@@ -384,7 +385,7 @@ export class TunnelManager {
       return;
     }
     this.stats.delivered++;
-    this.deps.deliverLocal(msg);
+    this.deps.deliverLocal(msg, via);
   }
 
   // ---- sending through our tunnels ------------------------------------------------------------

@@ -1,6 +1,6 @@
 import { x25519 as nobleX25519 } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
-import { CryptoError, x25519, x25519Generate, x25519PublicKey } from '../../../src/router/crypto/index.js';
+import { CryptoError, x25519, x25519Generate, x25519Once, x25519PublicKey, x25519PublicKeyOnce } from '../../../src/router/crypto/index.js';
 import vectors from '../../vectors/rfc7748.json' with { type: 'json' };
 import { hex, seeded, toHex } from './helpers.js';
 
@@ -63,5 +63,16 @@ describe('X25519 errors', () => {
   it('wrong key sizes are BAD_LENGTH', () => {
     expect(() => x25519(new Uint8Array(31), new Uint8Array(32).fill(9))).toThrow(CryptoError);
     expect(() => x25519(new Uint8Array(32), new Uint8Array(33))).toThrow(CryptoError);
+  });
+
+  it('the one-time forms (no key cache) agree with the cached ones and with noble', () => {
+    const rand = seeded(77);
+    for (let i = 0; i < 20; i++) {
+      const a = rand(32);
+      const b = x25519Generate();
+      expect(x25519PublicKeyOnce(a)).toEqual(x25519PublicKey(a));
+      expect(x25519Once(a, b.publicKey)).toEqual(new Uint8Array(nobleX25519.getSharedSecret(a, b.publicKey)));
+    }
+    expect(() => x25519Once(new Uint8Array(32).fill(1), new Uint8Array(32))).toThrow(CryptoError);
   });
 });

@@ -1,4 +1,4 @@
-import { CryptoError, x25519, x25519PublicKey } from '../../crypto/index.js';
+import { CryptoError, x25519, x25519Once, x25519PublicKeyOnce } from '../../crypto/index.js';
 import {
   decodeRouterInfo,
   equalBytes,
@@ -85,7 +85,7 @@ export interface EphemeralKey {
 
 export function ephemeralKey(random: RandomSource): EphemeralKey {
   const privateKey = random.bytes(32);
-  return { privateKey, publicKey: x25519PublicKey(privateKey) };
+  return { privateKey, publicKey: x25519PublicKeyOnce(privateKey) };
 }
 
 /** X25519 that turns a low-order peer key into an Ntcp2Error. */
@@ -94,9 +94,11 @@ export function dh(
   publicKey: Uint8Array,
   reason: TerminationReasonCode,
   probe?: { readBytes: number },
+  /** The private key is a handshake's ephemeral: not cached (see x25519Once). */
+  ephemeral = false,
 ): Uint8Array {
   try {
-    return x25519(privateKey, publicKey);
+    return ephemeral ? x25519Once(privateKey, publicKey) : x25519(privateKey, publicKey);
   } catch (e) {
     if (e instanceof CryptoError) throw new Ntcp2Error('BAD_KEY', `X25519 refused the peer key: ${e.message}`, reason, probe);
     throw e;

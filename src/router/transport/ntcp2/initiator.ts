@@ -105,7 +105,7 @@ export class Ntcp2Initiator {
     const e = ephemeralKey(random);
     const state = initialHandshakeState(peer.staticKey);
     state.mixHash(e.publicKey);
-    state.mixKey(dh(e.privateKey, peer.staticKey, TerminationReason.Message1Error));
+    state.mixKey(dh(e.privateKey, peer.staticKey, TerminationReason.Message1Error, undefined, true));
     const paddingLength = random.int((this.o.paddingMax as number) + 1);
     const options = encodeSessionRequestOptions({
       networkId: this.o.netId,
@@ -168,7 +168,7 @@ export class Ntcp2Initiator {
     const y = aes256CbcDecrypt(this.o.peer.routerHash, this.aesIv, msg.subarray(0, 32));
     if (hasHighBit(y)) throw new Ntcp2Error('MSG2_AUTH_FAILED', 'message 2 key has its high bit set', TerminationReason.Message2Error);
     state.mixHash(y);
-    state.mixKey(dh(e.privateKey, y, TerminationReason.Message2Error));
+    state.mixKey(dh(e.privateKey, y, TerminationReason.Message2Error, undefined, true));
     let options: Uint8Array;
     try {
       options = state.decryptAndHash(msg.subarray(32, 64));

@@ -179,7 +179,7 @@ export class Ntcp2Responder {
     if (padding.length > 0) state.mixHash(padding);
     const e = ephemeralKey(random);
     state.mixHash(e.publicKey);
-    state.mixKey(dh(e.privateKey, this.x, TerminationReason.Message1Error));
+    state.mixKey(dh(e.privateKey, this.x, TerminationReason.Message1Error, undefined, true));
     const paddingLength = random.int((this.o.paddingMax as number) + 1);
     const frame = state.encryptAndHash(encodeSessionCreatedOptions({ paddingLength, timestamp: unixSeconds(this.o.now()) }));
     const ourPadding = random.bytes(paddingLength);
@@ -208,7 +208,7 @@ export class Ntcp2Responder {
       throw err;
     }
     if (hasHighBit(s)) throw fail('BAD_KEY', 'static key has its high bit set');
-    state.mixKey(dh(e.privateKey, s, TerminationReason.Message3Error));
+    state.mixKey(dh(e.privateKey, s, TerminationReason.Message3Error, undefined, true));
     let payload: Uint8Array;
     try {
       payload = state.decryptAndHash(msg.subarray(MSG3_PART1_LENGTH));
