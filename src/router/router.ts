@@ -30,6 +30,7 @@ import { TunnelManager } from './tunnel/manager.js';
 import { buildTunnelBlocks } from './tunnel/fragmenter.js';
 import { TunnelLookups, type TunnelLookupResult } from './netdb/tunnel-lookup.js';
 import type { InboundTunnel, OutboundTunnel } from './tunnel/tunnel.js';
+import type { Destinations } from './client/destinations.js';
 
 /** Profiles are a cache: written this often (and at stop), not synced. */
 const PROFILE_FLUSH_MS = 60_000;
@@ -82,6 +83,8 @@ export class Router {
   private readonly transitBucket: TokenBucket;
   readonly tunnels: TunnelManager;
   readonly tunnelLookups: TunnelLookups;
+  /** Our local destinations (each with its own tunnels and garlic). */
+  destinations?: Destinations;
   private meterTimer: TimerHandle | undefined;
   private profileTimer: TimerHandle | undefined;
   private lastBytes = { in: 0, out: 0 };
@@ -212,6 +215,8 @@ export class Router {
     const transitBps = Math.floor((limitBps * config.sharePercent) / 100);
     // A burst of a few seconds' worth (at least 64 tunnel messages) so relaying is not choppy.
     this.transitBucket = new TokenBucket({ clock: this.clock, ratePerSecond: transitBps, burst: Math.max(64 * 1028, 4 * transitBps) });
+    // Our own traffic gets the whole limit (transit is held to its share of it above).
+    const ownBucket = new TokenBucket({ clock: this.clock, ratePerSecond: limitBps, burst: Math.max(256 * 1028, 4 * limitBps) });
     this.transitPolicy = new TransitPolicy({
       clock: this.clock,
       random: this.random,
@@ -247,7 +252,10 @@ export class Router {
         this.bandwidth.record('transit', n);
         return true;
       },
-      deliverLocal: (msg) => this.inbound.onTunnelMessage(identity.keys.hash, msg),
+      allowOwnBytes: (n) => ownBucket.take(n),
+      deliverLocal: (msg, via) => {
+        if (!this.destinations?.route(msg, via)) this.inbound.onTunnelMessage(identity.keys.hash, msg);
+      },
       registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
       wrapForRouter: (to, message) => {
         const ri = this.netDb.get(to)?.routerInfo;

@@ -31,6 +31,8 @@ export interface TunnelStats {
   unknownTunnel: number;
   /** TunnelData replayed into one of our inbound tunnels. */
   replayed: number;
+  /** Our own messages not sent: over the bandwidth limit. */
+  ownOverLimit: number;
 }
 
 export interface PeerSelection {
@@ -61,6 +63,8 @@ export interface TunnelManagerDeps {
   transitEnabled: () => boolean;
   /** Transit bandwidth: false when `bytes` more would exceed the user's share. */
   allowTransitBytes: (bytes: number) => boolean;
+  /** Our own traffic into our outbound tunnels: false when `bytes` more would exceed the user's limit. */
+  allowOwnBytes?: (bytes: number) => boolean;
   /** Messages our inbound endpoints (and outbound endpoints delivering LOCAL) hand us. */
   deliverLocal: (msg: I2npMessage, via?: OwnTunnel) => void;
   registerReplyKey: (tag: Uint8Array, key: Uint8Array) => void;
@@ -113,7 +117,7 @@ export class TunnelManager {
   readonly builder: TunnelBuilder;
   readonly exploratory: TunnelPool;
   private readonly pools = new Map<string, TunnelPool>();
-  readonly stats: TunnelStats = { builds: { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, badReply: 0, notSent: 0 }, tests: { ok: 0, failed: 0 }, delivered: 0, unknownTunnel: 0, replayed: 0 };
+  readonly stats: TunnelStats = { builds: { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, badReply: 0, notSent: 0 }, tests: { ok: 0, failed: 0 }, delivered: 0, unknownTunnel: 0, replayed: 0, ownOverLimit: 0 };
   /** Our inbound tunnels by the id we receive on (their endpoint is us). */
   private readonly inbound = new Map<number, { tunnel: InboundTunnel; reassembler?: TunnelReassembler }>();
   /** The fallbacks used before any tunnel is built: we are the gateway (in) and send directly (out). */
@@ -398,6 +402,10 @@ export class TunnelManager {
       return ok;
     }
     const blocks = this.deps.fragment(messages.map((m) => ({ delivery: m.delivery, message: encodeMessage(m.message, 'standard') })));
+    if (this.deps.allowOwnBytes && !this.deps.allowOwnBytes(blocks.length * 1028)) {
+      this.stats.ownOverLimit++;
+      return false;
+    }
     const layers = t.hops.map((h) => h.layer);
     let ok = true;
     for (const block of blocks) {

@@ -1,0 +1,325 @@
+import { decodeLeaseSet2, equalBytes, i2pBase64Encode, leaseSet2Hash, verifyLeaseSet2, type LeaseSet2 } from '../data/index.js';
+import { decodePayload as decodeI2npPayload, encodePayload as encodeI2npPayload, I2npType, StoreType, type I2npBody, type I2npMessage } from '../i2np/index.js';
+import type { PayloadBlock } from '../garlic/payload.js';
+import { cloves } from '../garlic/payload.js';
+import type { GarlicClove } from '../garlic/clove.js';
+import type { Logger } from '../log.js';
+import type { Clock, RandomSource, TimerHandle } from '../runtime/index.js';
+import type { TunnelManager } from '../tunnel/manager.js';
+import type { TunnelPool, PoolSide } from '../tunnel/pool.js';
+import type { InboundTunnel, OutboundTunnel } from '../tunnel/tunnel.js';
+import { destinationB32, destinationHash, type DestinationKeys } from './destination-keys.js';
+import { buildLeaseSet2, leaseFingerprint } from './lease-set-builder.js';
+
+/** End-to-end garlic (ecies.rst): what a destination needs from its ratchet engine. */
+export interface EndToEndGarlic {
+  encrypt(remote: { staticPublicKey: Uint8Array; id: string }, blocks: PayloadBlock[]): Uint8Array;
+  decrypt(body: Uint8Array): { blocks: PayloadBlock[] };
+  expire?(now: number): void;
+}
+
+export class DestinationError extends Error {
+  override readonly name = 'DestinationError';
+  constructor(
+    readonly code: 'NO_TUNNELS' | 'NO_LEASESET' | 'NO_LEASES' | 'NO_KEY' | 'STOPPED',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface DestinationOptions {
+  inbound: PoolSide;
+  outbound: PoolSide;
+  /** Publish our LeaseSet2 to the floodfills (a server); off for a client that only calls out. */
+  publish: boolean;
+}
+
+export const DEFAULT_DESTINATION_OPTIONS: DestinationOptions = {
+  inbound: { length: 3, quantity: 2, variance: 0 },
+  outbound: { length: 3, quantity: 2, variance: 0 },
+  publish: true,
+};
+
+export interface DestinationDeps {
+  clock: Clock;
+  random: RandomSource;
+  log: Logger;
+  tunnels: TunnelManager;
+  /** The floodfills closest to a key (routing key of today), nearest first. */
+  closestFloodfills: (key: Uint8Array, n: number) => Uint8Array[];
+  /** An iterative LeaseSet lookup through the floodfills (through tunnels when there are some). */
+  lookupLeaseSet: (hash: Uint8Array) => Promise<Uint8Array | undefined>;
+  garlic: EndToEndGarlic;
+}
+
+/** What an application receives: an I2NP Data payload (I2CP-framed) from the garlic layer. */
+export type DataHandler = (payload: Uint8Array) => void;
+
+export interface PublishCounters {
+  published: number;
+  confirmed: number;
+  lastPublished: number;
+  lastConfirmedAt: number;
+}
+
+/** A published LeaseSet is renewed this often even when its leases did not change. */
+const REPUBLISH_MS = 5 * 60_000;
+const CHECK_MS = 1_000;
+/** Floodfills a LeaseSet is stored with (i2pd stores with one and verifies; two is cheap insurance). */
+const STORE_FLOODFILLS = 2;
+const REMOTE_CACHE_MAX = 1_000;
+
+/**
+ * A destination of ours on the network: its keys, its own tunnel pool, its LeaseSet2 published
+ * through its tunnels, and end-to-end garlic to and from other destinations.
+ */
+export class LocalDestination {
+  readonly hash: Uint8Array;
+  readonly b32: string;
+  readonly pool: TunnelPool;
+  readonly counters: PublishCounters & { received: number; sent: number; undecryptable: number; lookups: number } = {
+    published: 0,
+    confirmed: 0,
+    lastPublished: 0,
+    lastConfirmedAt: 0,
+    received: 0,
+    sent: 0,
+    undecryptable: 0,
+    lookups: 0,
+  };
+  private current: { leaseSet: LeaseSet2; bytes: Uint8Array; fingerprint: string; at: number } | undefined;
+  private readonly pendingTokens = new Map<number, number>();
+  private readonly remotes = new Map<string, { leaseSet: LeaseSet2; expiresAt: number }>();
+  /** Which of our LeaseSets each remote has been given (by `published`), so it is bundled once. */
+  private readonly sentLeaseSet = new Map<string, number>();
+  private readonly handlers = new Set<DataHandler>();
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly keys: DestinationKeys,
+    private readonly deps: DestinationDeps,
+    readonly options: DestinationOptions = DEFAULT_DESTINATION_OPTIONS,
+  ) {
+    this.hash = destinationHash(keys.privateKeys.destination);
+    this.b32 = destinationB32(keys.privateKeys.destination);
+    this.pool = deps.tunnels.createPool({ name: `client:${this.b32.slice(0, 16)}`, inbound: options.inbound, outbound: options.outbound });
+  }
+
+  get poolName(): string {
+    return this.pool.config.name;
+  }
+
+  start(): void {
+    this.schedule();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) this.deps.clock.clearTimer(this.timer);
+    this.deps.tunnels.closePool(this.poolName);
+    this.handlers.clear();
+  }
+
+  onData(h: DataHandler): () => void {
+    this.handlers.add(h);
+    return () => this.handlers.delete(h);
+  }
+
+  /** Our current LeaseSet2 (undefined before the first inbound tunnel exists). */
+  get leaseSet(): LeaseSet2 | undefined {
+    return this.current?.leaseSet;
+  }
+
+  private schedule(): void {
+    this.timer = this.deps.clock.setTimer(CHECK_MS, () => {
+      if (this.stopped) return;
+      this.maintain();
+      this.schedule();
+    });
+  }
+
+  /** A new LeaseSet when the leases changed or the last one is getting old; published if asked. */
+  maintain(): void {
+    const now = this.deps.clock.now();
+    this.deps.garlic.expire?.(now);
+    const fp = leaseFingerprint(this.pool.inbound, now);
+    if (fp === '') return;
+    if (this.current && this.current.fingerprint === fp && now - this.current.at < REPUBLISH_MS) return;
+    const built = buildLeaseSet2(this.keys, this.pool.inbound, now, this.current?.leaseSet.published ?? 0);
+    if (!built) return;
+    this.current = { ...built, fingerprint: fp, at: now };
+    if (this.options.publish) this.publish();
+  }
+
+  /** Store our LeaseSet2 with the closest floodfills, out through our tunnels, a reply token back in. */
+  publish(): number {
+    const ls = this.current;
+    if (!ls) return 0;
+    const outbound = this.pool.pickOutbound();
+    const inbound = this.pool.pickInbound();
+    if (!outbound || !inbound) return 0;
+    let sent = 0;
+    for (const ff of this.deps.closestFloodfills(this.hash, STORE_FLOODFILLS)) {
+      const token = 1 + this.deps.random.int(0xfffffffe);
+      const store = {
+        type: I2npType.DatabaseStore,
+        msgId: 1 + this.deps.random.int(0xfffffffe),
+        expiration: this.deps.clock.now() + 60_000,
+        key: this.hash,
+        storeType: StoreType.LeaseSet2,
+        reply: { token, tunnelId: inbound.gatewayTunnelId, gateway: inbound.gateway },
+        data: ls.bytes,
+      } as I2npMessage;
+      if (this.deps.tunnels.sendToRouter(outbound, ff, store)) {
+        this.pendingTokens.set(token, this.deps.clock.now());
+        sent++;
+      }
+    }
+    if (sent > 0) {
+      this.counters.published++;
+      this.counters.lastPublished = ls.leaseSet.published;
+      this.deps.log.debug('leaseset published', { b32: this.b32.slice(0, 8), floodfills: sent, leases: ls.leaseSet.leases.length });
+    }
+    if (this.pendingTokens.size > 64) this.pendingTokens.delete(this.pendingTokens.keys().next().value!);
+    return sent;
+  }
+
+  /** A message that came in through one of our inbound tunnels. */
+  onMessage(msg: I2npMessage): void {
+    switch (msg.type) {
+      case I2npType.Garlic: {
+        let blocks: PayloadBlock[];
+        try {
+          ({ blocks } = this.deps.garlic.decrypt(msg.data));
+        } catch (e) {
+          this.counters.undecryptable++;
+          this.deps.log.debug('garlic to destination refused', { b32: this.b32.slice(0, 8), error: (e as Error).message });
+          return;
+        }
+        for (const c of cloves(blocks)) this.onClove(c);
+        return;
+      }
+      case I2npType.DeliveryStatus:
+        if (this.pendingTokens.delete(msg.deliveredMsgId)) {
+          this.counters.confirmed++;
+          this.counters.lastConfirmedAt = this.deps.clock.now();
+        }
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onClove(c: GarlicClove): void {
+    // Cloves to a destination come with LOCAL (or DESTINATION: us) delivery.
+    if (c.delivery.type !== 'local' && !(c.delivery.type === 'destination' && equalBytes(c.delivery.hash, this.hash))) return;
+    const m = c.message;
+    if (m.type === I2npType.Data) {
+      if (m.payload.length < 4) return;
+      const len = new DataView(m.payload.buffer, m.payload.byteOffset, 4).getUint32(0);
+      if (len !== m.payload.length - 4) return;
+      this.counters.received++;
+      const data = m.payload.subarray(4);
+      for (const h of this.handlers) h(data);
+    } else if (m.type === I2npType.DatabaseStore) {
+      // The peer bundled its LeaseSet: keep it, so replies need no lookup.
+      this.rememberLeaseSetStore(m.payload);
+    } else if (m.type === I2npType.DeliveryStatus) {
+      if (m.payload.length < 4) return;
+      const id = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.length).getUint32(0);
+      if (this.pendingTokens.delete(id)) this.counters.confirmed++;
+    }
+  }
+
+  private rememberLeaseSetStore(payload: Uint8Array): void {
+    let store: I2npBody;
+    try {
+      store = decodeI2npPayload(I2npType.DatabaseStore, payload);
+    } catch {
+      return;
+    }
+    if (store.type === I2npType.DatabaseStore && store.storeType === StoreType.LeaseSet2) this.remember(store.data, store.key);
+  }
+
+  /** Keeps a remote LeaseSet2 that verifies and is filed under its destination's hash. */
+  remember(bytes: Uint8Array, key?: Uint8Array): LeaseSet2 | undefined {
+    let ls: LeaseSet2;
+    try {
+      ls = decodeLeaseSet2(bytes);
+    } catch {
+      return undefined;
+    }
+    const now = this.deps.clock.now();
+    const hash = leaseSet2Hash(ls);
+    if ((key && !equalBytes(hash, key)) || !verifyLeaseSet2(ls, { now })) return undefined;
+    const k = i2pBase64Encode(hash);
+    const held = this.remotes.get(k);
+    if (held && held.leaseSet.published >= ls.published) return held.leaseSet;
+    this.remotes.set(k, { leaseSet: ls, expiresAt: (ls.published + ls.expires) * 1000 });
+    if (this.remotes.size > REMOTE_CACHE_MAX) this.remotes.delete(this.remotes.keys().next().value!);
+    return ls;
+  }
+
+  /** A remote destination's LeaseSet2: from what we hold, else looked up. */
+  async resolve(hash: Uint8Array): Promise<LeaseSet2> {
+    const k = i2pBase64Encode(hash);
+    const now = this.deps.clock.now();
+    const held = this.remotes.get(k);
+    if (held && held.expiresAt > now + 10_000) return held.leaseSet;
+    this.counters.lookups++;
+    const bytes = await this.deps.lookupLeaseSet(hash);
+    const ls = bytes ? this.remember(bytes, hash) : undefined;
+    if (!ls) throw new DestinationError('NO_LEASESET', `no LeaseSet found for ${k.slice(0, 8)}…`);
+    return ls;
+  }
+
+  /**
+   * One I2NP Data message (an I2CP-framed payload) to a remote destination, in end-to-end
+   * garlic, out through our tunnels to one of its leases. Our LeaseSet rides along the first
+   * time (and after it changed) so the remote can answer without a lookup.
+   */
+  async send(to: Uint8Array, payload: Uint8Array): Promise<void> {
+    if (this.stopped) throw new DestinationError('STOPPED', 'the destination is stopped');
+    const ls = await this.resolve(to);
+    const now = this.deps.clock.now();
+    const leases = ls.leases.filter((l) => l.endDate * 1000 > now + 5_000);
+    if (leases.length === 0) throw new DestinationError('NO_LEASES', 'every lease of the remote LeaseSet has expired');
+    const key = ls.encryptionKeys.find((k) => k.type === 4 && k.key.length === 32);
+    if (!key) throw new DestinationError('NO_KEY', 'the remote LeaseSet offers no X25519 key');
+    const outbound = this.pool.pickOutbound();
+    if (!outbound) throw new DestinationError('NO_TUNNELS', 'no outbound tunnel yet');
+    const lease = leases[this.deps.random.int(leases.length)];
+    const id = i2pBase64Encode(to);
+    const expiration = now + 60_000;
+    const data = new Uint8Array(4 + payload.length);
+    new DataView(data.buffer).setUint32(0, payload.length);
+    data.set(payload, 4);
+    const blocks: PayloadBlock[] = [{ type: 'clove', clove: { delivery: { type: 'local' }, message: { type: I2npType.Data, msgId: this.msgId(), expiration, payload: data } } }];
+    const ours = this.current;
+    if (ours && this.sentLeaseSet.get(id) !== ours.leaseSet.published) {
+      const store = { type: I2npType.DatabaseStore, key: this.hash, storeType: StoreType.LeaseSet2, data: ours.bytes } as const;
+      blocks.push({ type: 'clove', clove: { delivery: { type: 'local' }, message: { type: I2npType.DatabaseStore, msgId: this.msgId(), expiration, payload: encodeI2npPayload(store) } } });
+      this.sentLeaseSet.set(id, ours.leaseSet.published);
+      if (this.sentLeaseSet.size > REMOTE_CACHE_MAX) this.sentLeaseSet.delete(this.sentLeaseSet.keys().next().value!);
+    }
+    const body = this.deps.garlic.encrypt({ staticPublicKey: key.key, id }, blocks);
+    const garlic = { type: I2npType.Garlic, msgId: this.msgId(), expiration, data: body } as I2npMessage;
+    this.deps.tunnels.sendThrough(outbound, [{ delivery: { type: 'tunnel', tunnelId: lease.tunnelId, gateway: lease.gateway }, message: garlic }]);
+    this.counters.sent++;
+  }
+
+  private msgId(): number {
+    return 1 + this.deps.random.int(0xfffffffe);
+  }
+
+  /** For status: tunnels of our pool. */
+  tunnelCounts(): { inbound: number; outbound: number } {
+    return { inbound: this.pool.inbound.length, outbound: this.pool.outbound.length };
+  }
+
+  ownsTunnel(t: InboundTunnel | OutboundTunnel): boolean {
+    return t.pool === this.poolName;
+  }
+}
