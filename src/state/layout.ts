@@ -21,6 +21,8 @@ export const RouterSublevels = {
   /** Bandwidth and participating-tunnel counters. */
   stats: 'stats',
   config: 'config',
+  /** The router's address book: host names to destinations (base64), first come first served. */
+  addressbook: 'addressbook',
 } as const;
 
 /** Each app's LevelDB (`$ANON_HOME/apps/<app>`); names are prefixed by the app. */

@@ -58,6 +58,17 @@ describe(`a testnet of ${ROUTERS} of our routers`, () => {
     // The text form shows the counts too.
     const text = runCli('anon-router', ['testnet', 'status', '--dir', dir]);
     expect(text.stdout).toMatch(/\d+\/\d+\/\d+/);
+    // `anon-router tunnels` lists one router's own tunnels (hops in order) and its transit ones.
+    const home = after.routers[0].home;
+    const json = runCli('anon-router', ['tunnels', '--home', home, '--json']);
+    expect(json.status, json.stderr).toBe(0);
+    const list = JSON.parse(json.stdout) as { own: { direction: string; hops: string[] }[]; participating: { role: string }[] };
+    expect(list.own.filter((t) => t.direction === 'inbound').length).toBeGreaterThanOrEqual(1);
+    expect(list.own.every((t) => t.hops.length === 2)).toBe(true);
+    expect(list.participating.length).toBeGreaterThanOrEqual(1);
+    const plain = runCli('anon-router', ['tunnels', '--home', home]);
+    expect(plain.stdout).toMatch(/^our tunnels: \d+/m);
+    expect(plain.stdout).toMatch(/^participating: \d+/m);
   }, 180_000);
 
   it('builds 30 three-hop tunnels through the others (ours-only success rate) and they pass tests', async () => {
