@@ -31,6 +31,7 @@ import { buildTunnelBlocks } from './tunnel/fragmenter.js';
 import { TunnelLookups, type TunnelLookupResult } from './netdb/tunnel-lookup.js';
 import type { InboundTunnel, OutboundTunnel } from './tunnel/tunnel.js';
 import type { Destinations } from './client/destinations.js';
+import { AddressBook } from './client/addressbook.js';
 
 /** Profiles are a cache: written this often (and at stop), not synced. */
 const PROFILE_FLUSH_MS = 60_000;
@@ -83,6 +84,8 @@ export class Router {
   private readonly transitBucket: TokenBucket;
   readonly tunnels: TunnelManager;
   readonly tunnelLookups: TunnelLookups;
+  /** Names ↔ destinations (hosts.txt style), kept in the router's LevelDB. */
+  readonly addressBook: AddressBook;
   /** Our local destinations (each with its own tunnels and garlic). */
   destinations?: Destinations;
   private meterTimer: TimerHandle | undefined;
@@ -210,6 +213,7 @@ export class Router {
     this.lookupDeps = lookupDeps;
     this.explorer = new Explorer({ ...lookupDeps, clock: this.clock, random: this.random, routerCount: () => this.netDb.count });
     this.profiles = new PeerProfiles({ storage, clock: this.clock });
+    this.addressBook = AddressBook.fromStorage(storage, { clock: this.clock });
     this.bandwidth = new BandwidthMeter({ clock: this.clock });
     const limitBps = config.sharedKBps * 1024;
     const transitBps = Math.floor((limitBps * config.sharePercent) / 100);

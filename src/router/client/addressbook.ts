@@ -120,16 +120,19 @@ export function checkDestination(base64: string): { destination: Destination; by
   }
 }
 
-function requireDestination(base64: string): { destination: Destination; bytes: Uint8Array } {
+/** The trimmed base64 and what it decodes to; throws INVALID_DESTINATION. */
+function requireDestination(base64: string): { base64: string; destination: Destination; bytes: Uint8Array } {
   if (typeof base64 !== 'string') throw new AddressBookError('INVALID_DESTINATION', 'the destination must be a string');
-  const r = checkDestination(base64.trim());
+  const trimmed = base64.trim();
+  const r = checkDestination(trimmed);
   if ('problem' in r) throw new AddressBookError('INVALID_DESTINATION', r.problem);
-  return r;
+  return { base64: trimmed, ...r };
 }
 
 // ---------------------------------------------------------------------------------------------
 
-const recordCodec = jsonCodec<AddressBookRecord>((v) => {
+/** How a record is stored: JSON, checked on the way out so a damaged record is a store error. */
+export const addressBookRecordCodec = jsonCodec<AddressBookRecord>((v) => {
   const o = v as Partial<AddressBookRecord> | null;
   if (typeof o !== 'object' || o === null || typeof o.destination !== 'string' || typeof o.added !== 'number') {
     throw new Error('not an address book record');
@@ -143,6 +146,11 @@ export interface AddressBookOptions {
 
 export class AddressBook {
   private readonly clock: Clock;
+  /**
+   * Changes run one at a time: each reads before it writes (first come, first served), and two
+   * control clients adding the same name at once must not both see it free.
+   */
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: Sublevel<AddressBookRecord, string>,
@@ -153,7 +161,7 @@ export class AddressBook {
 
   /** The book on a router's storage, in its `addressbook` sublevel. */
   static fromStorage(storage: Storage, opts: AddressBookOptions = {}): AddressBook {
-    return new AddressBook(storage.sublevel(RouterSublevels.addressbook, recordCodec, stringKeys), opts);
+    return new AddressBook(storage.sublevel(RouterSublevels.addressbook, addressBookRecordCodec, stringKeys), opts);
   }
 
   /**
@@ -162,24 +170,33 @@ export class AddressBook {
    */
   async add(name: string, destinationBase64: string, opts: { replace?: boolean } = {}): Promise<{ name: string; b32: string; status: AddStatus }> {
     const n = normalizeHostName(name);
-    const dest = destinationBase64.trim();
-    const { bytes } = requireDestination(dest);
+    const { base64: dest, bytes } = requireDestination(destinationBase64);
     const b32 = b32FromHash(sha256(bytes));
-    const existing = await this.store.get(n);
-    if (existing?.destination === dest) return { name: n, b32, status: 'unchanged' };
-    if (existing && !opts.replace) {
-      throw new AddressBookError('NAME_TAKEN', `${n} is already in the address book with another destination (${b32OfBase64(existing.destination)})`);
-    }
-    await this.store.putDurable(n, { destination: dest, added: this.clock.now() });
-    return { name: n, b32, status: existing ? 'replaced' : 'added' };
+    return this.serial(async () => {
+      const existing = await this.store.get(n);
+      if (existing?.destination === dest) return { name: n, b32, status: 'unchanged' as const };
+      if (existing && !opts.replace) {
+        throw new AddressBookError('NAME_TAKEN', `${n} is already in the address book with another destination (${b32OfBase64(existing.destination)})`);
+      }
+      await this.store.putDurable(n, { destination: dest, added: this.clock.now() });
+      return { name: n, b32, status: existing ? ('replaced' as const) : ('added' as const) };
+    });
   }
 
   /** Removes `name`; false when it was not there. */
   async remove(name: string): Promise<boolean> {
     const n = normalizeLookup(name);
-    if (!(await this.store.has(n))) return false;
-    await this.store.del(n, { sync: true });
-    return true;
+    return this.serial(async () => {
+      if (!(await this.store.has(n))) return false;
+      await this.store.del(n, { sync: true });
+      return true;
+    });
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.tail.then(fn, fn);
+    this.tail = run.catch(() => undefined);
+    return run;
   }
 
   async get(name: string): Promise<AddressBookEntry | undefined> {
@@ -231,7 +248,12 @@ export class AddressBook {
    * older client would). Invalid lines and names held by another destination are skipped with a
    * reason; `firstLine` numbers the first line (for text sent in pieces).
    */
-  async importHostsTxt(text: string, opts: { firstLine?: number } = {}): Promise<ImportResult> {
+  importHostsTxt(text: string, opts: { firstLine?: number } = {}): Promise<ImportResult> {
+    if (typeof text !== 'string') return Promise.reject(new AddressBookError('INVALID_PARAMS', 'the hosts.txt text must be a string'));
+    return this.serial(() => this.importLocked(text, opts.firstLine ?? 1));
+  }
+
+  private async importLocked(text: string, first: number): Promise<ImportResult> {
     const result: ImportResult = { added: 0, unchanged: 0, skippedCount: 0, skipped: [] };
     const skip = (line: number, reason: string) => {
       result.skippedCount++;
@@ -244,7 +266,6 @@ export class AddressBook {
       pending.clear();
     };
     const lines = text.split(/\r\n|\n|\r/);
-    const first = opts.firstLine ?? 1;
     const now = this.clock.now();
     for (let i = 0; i < lines.length; i++) {
       const lineNo = first + i;

@@ -4,6 +4,7 @@ import { routerInfoReport } from '../../info.js';
 import { iterativeLookup } from '../../netdb/iterative-lookup.js';
 import { routerInfoSummary } from '../../netdb/index.js';
 import type { Router } from '../../router.js';
+import { namesControlHandlers } from './names-handlers.js';
 
 /**
  * What the running router answers on its control socket (`anon-router status`, `netdb …`,
@@ -12,6 +13,7 @@ import type { Router } from '../../router.js';
  */
 export function routerControlHandlers(router: Router): Record<string, (params: unknown) => Promise<unknown>> {
   return {
+    ...namesControlHandlers(router.addressBook),
     status: async () => router.status(),
     'netdb.lookup': async (params) => {
       const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };

@@ -1,0 +1,83 @@
+import { keysAndCertHash, type Destination } from '../data/index.js';
+import { decodeI2cpPayload, encodeI2cpPayload, PROTO_DATAGRAM, PROTO_DATAGRAM_RAW } from './i2cp-payload.js';
+import { encodeDatagram1, encodeRawDatagram, openDatagram1, signDatagram1 } from './datagram.js';
+import type { LocalDestination } from './destination.js';
+
+export type DatagramKind = 'repliable' | 'raw';
+
+export interface ReceivedDatagram {
+  kind: DatagramKind;
+  /** The sender, verified (repliable only): reply to it. */
+  from?: Destination;
+  fromHash?: Uint8Array;
+  fromPort: number;
+  toPort: number;
+  payload: Uint8Array;
+}
+
+export interface DatagramCounters {
+  sent: number;
+  received: number;
+  /** A repliable datagram whose signature did not verify, or an undecodable one. */
+  refused: number;
+}
+
+/**
+ * Datagrams on a destination (datagrams.rst): repliable ones (protocol 17, signed by the
+ * sender, so the receiver can answer) and raw ones (18), in the I2CP framing that carries the
+ * protocol and the source and destination ports.
+ */
+export class DatagramEndpoint {
+  readonly counters: DatagramCounters = { sent: 0, received: 0, refused: 0 };
+  private readonly handlers = new Set<(d: ReceivedDatagram) => void>();
+  private readonly off: () => void;
+
+  constructor(private readonly dest: LocalDestination) {
+    this.off = dest.onData((data) => this.onData(data));
+  }
+
+  onDatagram(h: (d: ReceivedDatagram) => void): () => void {
+    this.handlers.add(h);
+    return () => this.handlers.delete(h);
+  }
+
+  async send(to: Uint8Array, payload: Uint8Array, opts: { kind?: DatagramKind; fromPort?: number; toPort?: number } = {}): Promise<void> {
+    const kind = opts.kind ?? 'repliable';
+    const { privateKeys } = this.dest.keys;
+    const body = kind === 'raw' ? encodeRawDatagram(payload) : encodeDatagram1(signDatagram1(privateKeys.destination, privateKeys.signingPrivateKey, payload));
+    const framed = encodeI2cpPayload({ protocol: kind === 'raw' ? PROTO_DATAGRAM_RAW : PROTO_DATAGRAM, sourcePort: opts.fromPort ?? 0, destPort: opts.toPort ?? 0, payload: body });
+    await this.dest.send(to, framed);
+    this.counters.sent++;
+  }
+
+  private onData(data: Uint8Array): void {
+    let p;
+    try {
+      p = decodeI2cpPayload(data);
+    } catch {
+      this.counters.refused++;
+      return;
+    }
+    let d: ReceivedDatagram;
+    if (p.protocol === PROTO_DATAGRAM) {
+      try {
+        const dg = openDatagram1(p.payload);
+        d = { kind: 'repliable', from: dg.from, fromHash: keysAndCertHash(dg.from), fromPort: p.sourcePort, toPort: p.destPort, payload: dg.payload };
+      } catch {
+        this.counters.refused++;
+        return;
+      }
+    } else if (p.protocol === PROTO_DATAGRAM_RAW) {
+      d = { kind: 'raw', fromPort: p.sourcePort, toPort: p.destPort, payload: p.payload };
+    } else {
+      return; // streaming and the rest belong to other handlers
+    }
+    this.counters.received++;
+    for (const h of this.handlers) h(d);
+  }
+
+  close(): void {
+    this.off();
+    this.handlers.clear();
+  }
+}
