@@ -30,7 +30,11 @@ import { TunnelManager } from './tunnel/manager.js';
 import { buildTunnelBlocks } from './tunnel/fragmenter.js';
 import { TunnelLookups, type TunnelLookupResult } from './netdb/tunnel-lookup.js';
 import type { InboundTunnel, OutboundTunnel } from './tunnel/tunnel.js';
-import type { Destinations } from './client/destinations.js';
+import { Destinations } from './client/destinations.js';
+import { RatchetEngine } from './garlic/ratchet/engine.js';
+import { closestToTarget } from './netdb/routing-key.js';
+import { iterativeLookup } from './netdb/iterative-lookup.js';
+import { encodeLeaseSet2 } from './data/index.js';
 import { AddressBook } from './client/addressbook.js';
 
 /** Profiles are a cache: written this often (and at stop), not synced. */
@@ -87,7 +91,7 @@ export class Router {
   /** Names ↔ destinations (hosts.txt style), kept in the router's LevelDB. */
   readonly addressBook: AddressBook;
   /** Our local destinations (each with its own tunnels and garlic). */
-  destinations?: Destinations;
+  readonly destinations: Destinations;
   private meterTimer: TimerHandle | undefined;
   private profileTimer: TimerHandle | undefined;
   private lastBytes = { in: 0, out: 0 };
@@ -258,7 +262,7 @@ export class Router {
       },
       allowOwnBytes: (n) => ownBucket.take(n),
       deliverLocal: (msg, via) => {
-        if (!this.destinations?.route(msg, via)) this.inbound.onTunnelMessage(identity.keys.hash, msg);
+        if (!this.destinations.route(msg, via)) this.inbound.onTunnelMessage(identity.keys.hash, msg);
       },
       registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
       wrapForRouter: (to, message) => {
@@ -277,6 +281,15 @@ export class Router {
       random: this.random,
       send: (outbound, ff, message) => this.tunnels.sendToRouter(outbound, ff, message),
       registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
+    });
+    this.destinations = new Destinations({
+      clock: this.clock,
+      random: this.random,
+      log: this.log.child('client'),
+      tunnels: this.tunnels,
+      closestFloodfills: (key, n) => closestToTarget(key, this.floodfillHashes(), n, this.clock.now()),
+      lookupLeaseSet: (hash) => this.lookupLeaseSet(hash),
+      makeGarlic: (keys) => new RatchetEngine({ staticPrivateKey: keys.encryption.privateKey, staticPublicKey: keys.encryption.publicKey, clock: this.clock, random: this.random }),
     });
     this.connector = new PeerConnector({
       clock: this.clock,
@@ -352,6 +365,18 @@ export class Router {
     const r = await this.tunnelLookups.lookup(ff, key, via, 'routerinfo', timeoutMs);
     const names = (t: { hops: readonly { hash: Uint8Array }[] }) => t.hops.map((h) => i2pBase64Encode(h.hash));
     return { ...r, floodfill: i2pBase64Encode(ff), outboundHops: names(outbound), inboundHops: names(inbound) };
+  }
+
+  private floodfillHashes(): Uint8Array[] {
+    return this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).map((e) => e.hash);
+  }
+
+  /** A destination's LeaseSet2 bytes: ours if we hold it as a floodfill, else looked up (through tunnels once we have them). */
+  async lookupLeaseSet(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    const held = this.floodfill?.leaseSetHeld(hash, this.clock.now());
+    if (held) return encodeLeaseSet2(held);
+    const r = await iterativeLookup(hash, this.lookupDeps, { lookupType: 'leaseset' });
+    return r.found && r.storeType === StoreType.LeaseSet2 ? r.data : undefined;
   }
 
   private pickFloodfill(): Uint8Array | undefined {
@@ -524,6 +549,7 @@ export class Router {
         this.lookups.stop();
         if (this.meterTimer) this.clock.clearTimer(this.meterTimer);
         if (this.profileTimer) this.clock.clearTimer(this.profileTimer);
+        this.destinations.stop();
         this.tunnels.stop();
         this.tunnelLookups.stop();
         await this.transport.stop(opts.graceful);

@@ -24,7 +24,7 @@ import { closest, compareDistance, routingKey, xorDistance } from './routing-key
  * is clamped to the time left, so the whole lookup ends by `totalTimeoutMs`.
  */
 
-export type IterativeLookupType = 'routerinfo' | 'exploration' | 'any';
+export type IterativeLookupType = 'routerinfo' | 'leaseset' | 'exploration' | 'any';
 
 export interface IterativeLookupDeps {
   now(): number;
@@ -34,7 +34,7 @@ export interface IterativeLookupDeps {
   /** Whether we hold this router's RouterInfo (so we can reach it). */
   has(hash: Uint8Array): boolean;
   /** One direct lookup; rejects (LookupError TIMEOUT/NOT_SENT/...) when there is no answer. */
-  ask(floodfill: Uint8Array, key: Uint8Array, lookupType: 'routerinfo' | 'exploration' | 'any', timeoutMs: number): Promise<DirectLookupResult>;
+  ask(floodfill: Uint8Array, key: Uint8Array, lookupType: IterativeLookupType, timeoutMs: number): Promise<DirectLookupResult>;
   /**
    * Keep a RouterInfo from a DatabaseStore (`data` as received: gzipped). Returns whether it
    * was accepted (verified, and really the router `hash`). Without it, every RouterInfo store
@@ -260,6 +260,7 @@ class LookupRun {
       // An exploration is not after the (random) key; a store there is noise.
       if (this.exploring) return;
       if (this.o.lookupType === 'routerinfo' && r.storeType !== ROUTER_INFO_STORE) return;
+      if (this.o.lookupType === 'leaseset' && r.storeType === ROUTER_INFO_STORE) return;
       if (r.storeType === ROUTER_INFO_STORE && !(await this.accept(this.key, r.data, from))) return;
       this.found(r, from);
       return;

@@ -23,6 +23,8 @@ export interface TestnetUpOptions {
   dir: string;
   /** Default: random 10..250 (never 2, the main network). */
   netId?: number;
+  /** Routers 1..floodfills run as floodfills (LeaseSets need some). Default min(2, routers). */
+  floodfills?: number;
   /** Router k listens on basePort + k. Default: 20000 + random(12000). */
   basePort?: number;
   /** Router k binds <hostPrefix>k; must be loopback (127.x.y.). */
@@ -40,11 +42,12 @@ export interface TestnetUpOptions {
 }
 
 /** Checks the options a user gives; a bad one is an INVALID_ARGUMENT TestnetError (exit 2). */
-export function validateTestnetOptions(o: { routers: number; netId?: number; basePort?: number; hostPrefix?: string }): void {
+export function validateTestnetOptions(o: { routers: number; netId?: number; basePort?: number; hostPrefix?: string; floodfills?: number }): void {
   const bad = (m: string): never => {
     throw new TestnetError('INVALID_ARGUMENT', m);
   };
   if (!Number.isInteger(o.routers) || o.routers < 1 || o.routers > MAX_TESTNET_ROUTERS) bad(`--routers must be 1..${MAX_TESTNET_ROUTERS}, got ${o.routers}`);
+  if (o.floodfills !== undefined && (!Number.isInteger(o.floodfills) || o.floodfills < 0 || o.floodfills > o.routers)) bad(`--floodfills must be 0..${o.routers}, got ${o.floodfills}`);
   if (o.netId !== undefined) {
     if (!Number.isInteger(o.netId) || o.netId < 1 || o.netId > 255) bad(`--netid must be 1..255, got ${o.netId}`);
     if (o.netId === MAIN_NET_ID) bad('--netid 2 is the main I2P network; a testnet needs another id');
@@ -85,6 +88,7 @@ export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
   // A previous testnet's RouterInfos would point the new routers at ports nobody listens on.
   for (const f of readdirSync(reseedDir)) if (/^routerInfo-.*\.dat$/.test(f)) unlinkSync(join(reseedDir, f));
 
+  const floodfills = Math.min(o.floodfills ?? 2, o.routers);
   const manifest: TestnetManifest = { version: 1, dir: o.dir, netId, basePort, reseedDir, createdAt: new Date().toISOString(), routers: [] };
   try {
     for (let k = 1; k <= o.routers; k++) {
@@ -94,7 +98,7 @@ export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
       const child = spawnDetachedRouter({
         node: o.node ?? process.execPath,
         bin: o.bin,
-        args: ['start', '--home', home, '--host', rec.host, '--port', String(rec.port), '--netid', String(netId), '--testnet', '--reseed', reseedDir],
+        args: ['start', '--home', home, '--host', rec.host, '--port', String(rec.port), '--netid', String(netId), '--testnet', '--reseed', reseedDir, k <= floodfills ? '--floodfill' : '--no-floodfill'],
         logPath: rec.log,
         ...(o.env ? { env: o.env } : {}),
       });

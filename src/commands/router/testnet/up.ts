@@ -13,6 +13,7 @@ Exit codes: 0 all routers up, 1 failure (a router did not start: the message nam
   static override enableJsonFlag = true;
   static override flags = {
     routers: Flags.integer({ description: 'how many routers (1..50)', required: true }),
+    floodfills: Flags.integer({ description: 'routers 1..N run as floodfills (default 2)', min: 0 }),
     dir: Flags.string({ description: 'where the testnet lives (default: <home>/testnet)' }),
     netid: Flags.integer({ description: 'network id, 1..255 but not 2 (default: random 10..250)' }),
     'base-port': Flags.integer({ description: 'router k listens on base-port + k (default: random in 20000..31999)' }),
@@ -21,7 +22,7 @@ Exit codes: 0 all routers up, 1 failure (a router did not start: the message nam
   async run(): Promise<unknown> {
     const { flags } = await this.parse(RouterTestnetUpCommand);
     const { validateTestnetOptions, testnetUp } = await import('../../../router/testnet/up.js');
-    validateTestnetOptions({ routers: flags.routers, netId: flags.netid, basePort: flags['base-port'] });
+    validateTestnetOptions({ routers: flags.routers, netId: flags.netid, basePort: flags['base-port'], ...(flags.floodfills !== undefined && { floodfills: flags.floodfills }) });
     const { resolve, join } = await import('node:path');
     const { resolveHome } = await import('../../../state/home.js');
     const { routerUpLine } = await import('../../../router/testnet/format.js');
@@ -29,6 +30,7 @@ Exit codes: 0 all routers up, 1 failure (a router did not start: the message nam
     const text = !this.jsonEnabled();
     const manifest = await testnetUp({
       routers: flags.routers,
+      ...(flags.floodfills !== undefined ? { floodfills: flags.floodfills } : {}),
       dir,
       ...(flags.netid !== undefined ? { netId: flags.netid } : {}),
       ...(flags['base-port'] !== undefined ? { basePort: flags['base-port'] } : {}),

@@ -5,6 +5,7 @@ import { iterativeLookup } from '../../netdb/iterative-lookup.js';
 import { routerInfoSummary } from '../../netdb/index.js';
 import type { Router } from '../../router.js';
 import { namesControlHandlers } from './names-handlers.js';
+import { destinationControlHandlers } from './destination-handlers.js';
 
 /**
  * What the running router answers on its control socket (`anon-router status`, `netdb …`,
@@ -14,6 +15,7 @@ import { namesControlHandlers } from './names-handlers.js';
 export function routerControlHandlers(router: Router): Record<string, (params: unknown) => Promise<unknown>> {
   return {
     ...namesControlHandlers(router.addressBook),
+    ...destinationControlHandlers(router.destinations, () => router.clock.now()),
     status: async () => router.status(),
     'netdb.lookup': async (params) => {
       const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
