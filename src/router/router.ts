@@ -289,7 +289,14 @@ export class Router {
       tunnels: this.tunnels,
       closestFloodfills: (key, n) => closestToTarget(key, this.floodfillHashes(), n, this.clock.now()),
       lookupLeaseSet: (hash) => this.lookupLeaseSet(hash),
-      makeGarlic: (keys) => new RatchetEngine({ staticPrivateKey: keys.encryption.privateKey, staticPublicKey: keys.encryption.publicKey, clock: this.clock, random: this.random }),
+      makeGarlic: (keys, opts) =>
+        new RatchetEngine({
+          staticPrivateKey: keys.encryption.privateKey,
+          staticPublicKey: keys.encryption.publicKey,
+          clock: this.clock,
+          random: this.random,
+          ...(opts.ratchetThreshold !== undefined && { opts: { ratchetThreshold: opts.ratchetThreshold } }),
+        }),
     });
     this.connector = new PeerConnector({
       clock: this.clock,

@@ -1,4 +1,4 @@
-import { decodeLeaseSet2, equalBytes, i2pBase64Encode, leaseSet2Hash, verifyLeaseSet2, type LeaseSet2 } from '../data/index.js';
+import { decodeLeaseSet2, equalBytes, i2pBase64Decode, i2pBase64Encode, leaseSet2Hash, verifyLeaseSet2, type LeaseSet2 } from '../data/index.js';
 import { decodePayload as decodeI2npPayload, encodePayload as encodeI2npPayload, I2npType, StoreType, type I2npBody, type I2npMessage } from '../i2np/index.js';
 import type { PayloadBlock } from '../garlic/payload.js';
 import { cloves } from '../garlic/payload.js';
@@ -14,8 +14,12 @@ import { buildLeaseSet2, leaseFingerprint } from './lease-set-builder.js';
 /** End-to-end garlic (ecies.rst): what a destination needs from its ratchet engine. */
 export interface EndToEndGarlic {
   encrypt(remote: { staticPublicKey: Uint8Array; id: string }, blocks: PayloadBlock[]): Uint8Array;
-  decrypt(body: Uint8Array): { blocks: PayloadBlock[] };
+  decrypt(body: Uint8Array): { blocks: PayloadBlock[]; remoteStaticKey?: Uint8Array };
   expire?(now: number): void;
+  /** Remotes owed a ratchet-layer message (an NSR, ACKs, a NextKey) when no traffic goes to them. */
+  pendingReplies?(): { staticPublicKey: Uint8Array; remoteId: string | undefined }[];
+  stats?(): object;
+  sessionFor?(staticPublicKey: Uint8Array): object | undefined;
 }
 
 export class DestinationError extends Error {
@@ -94,6 +98,8 @@ export class LocalDestination {
   /** Which of our LeaseSets each remote has been given (by `published`), so it is bundled once. */
   private readonly sentLeaseSet = new Map<string, number>();
   private readonly handlers = new Set<DataHandler>();
+  /** A remote's X25519 key (hex) → its destination hash, from the LeaseSets we hold. */
+  private readonly byKey = new Map<string, Uint8Array>();
   private timer: TimerHandle | undefined;
   private stopped = false;
 
@@ -144,6 +150,7 @@ export class LocalDestination {
   maintain(): void {
     const now = this.deps.clock.now();
     this.deps.garlic.expire?.(now);
+    this.flushReplies();
     const fp = leaseFingerprint(this.pool.inbound, now);
     if (fp === '') return;
     if (this.current && this.current.fingerprint === fp && now - this.current.at < REPUBLISH_MS) return;
@@ -258,6 +265,8 @@ export class LocalDestination {
     const held = this.remotes.get(k);
     if (held && held.leaseSet.published >= ls.published) return held.leaseSet;
     this.remotes.set(k, { leaseSet: ls, expiresAt: (ls.published + ls.expires) * 1000 });
+    for (const e of ls.encryptionKeys) if (e.type === 4) this.byKey.set(hex(e.key), hash);
+    if (this.byKey.size > 2 * REMOTE_CACHE_MAX) this.byKey.delete(this.byKey.keys().next().value!);
     if (this.remotes.size > REMOTE_CACHE_MAX) this.remotes.delete(this.remotes.keys().next().value!);
     return ls;
   }
@@ -281,6 +290,28 @@ export class LocalDestination {
    * time (and after it changed) so the remote can answer without a lookup.
    */
   async send(to: Uint8Array, payload: Uint8Array): Promise<void> {
+    const data = new Uint8Array(4 + payload.length);
+    new DataView(data.buffer).setUint32(0, payload.length);
+    data.set(payload, 4);
+    const message = { type: I2npType.Data, msgId: this.msgId(), expiration: this.deps.clock.now() + 60_000, payload: data };
+    await this.sendCloves(to, [{ type: 'clove', clove: { delivery: { type: 'local' }, message } }]);
+    this.counters.sent++;
+  }
+
+  /**
+   * What the ratchet owes remotes that we have nothing else to send to (an NSR, ACKs, a reverse
+   * NextKey): an otherwise empty garlic message to each, about a second after it became due.
+   */
+  private flushReplies(): void {
+    const owed = this.deps.garlic.pendingReplies?.() ?? [];
+    for (const r of owed) {
+      const hash = r.remoteId ? i2pBase64Decode(r.remoteId, 'remoteId') : this.byKey.get(hex(r.staticPublicKey));
+      if (!hash) continue;
+      this.sendCloves(hash, []).catch((e: Error) => this.deps.log.debug('ratchet reply not sent', { error: e.message }));
+    }
+  }
+
+  private async sendCloves(to: Uint8Array, cloveBlocks: PayloadBlock[]): Promise<void> {
     if (this.stopped) throw new DestinationError('STOPPED', 'the destination is stopped');
     const ls = await this.resolve(to);
     const now = this.deps.clock.now();
@@ -293,12 +324,9 @@ export class LocalDestination {
     const lease = leases[this.deps.random.int(leases.length)];
     const id = i2pBase64Encode(to);
     const expiration = now + 60_000;
-    const data = new Uint8Array(4 + payload.length);
-    new DataView(data.buffer).setUint32(0, payload.length);
-    data.set(payload, 4);
-    const blocks: PayloadBlock[] = [{ type: 'clove', clove: { delivery: { type: 'local' }, message: { type: I2npType.Data, msgId: this.msgId(), expiration, payload: data } } }];
+    const blocks: PayloadBlock[] = [...cloveBlocks];
     const ours = this.current;
-    if (ours && this.sentLeaseSet.get(id) !== ours.leaseSet.published) {
+    if (ours && cloveBlocks.length > 0 && this.sentLeaseSet.get(id) !== ours.leaseSet.published) {
       const store = { type: I2npType.DatabaseStore, key: this.hash, storeType: StoreType.LeaseSet2, data: ours.bytes } as const;
       blocks.push({ type: 'clove', clove: { delivery: { type: 'local' }, message: { type: I2npType.DatabaseStore, msgId: this.msgId(), expiration, payload: encodeI2npPayload(store) } } });
       this.sentLeaseSet.set(id, ours.leaseSet.published);
@@ -307,7 +335,17 @@ export class LocalDestination {
     const body = this.deps.garlic.encrypt({ staticPublicKey: key.key, id }, blocks);
     const garlic = { type: I2npType.Garlic, msgId: this.msgId(), expiration, data: body } as I2npMessage;
     this.deps.tunnels.sendThrough(outbound, [{ delivery: { type: 'tunnel', tunnelId: lease.tunnelId, gateway: lease.gateway }, message: garlic }]);
-    this.counters.sent++;
+  }
+
+  /** The ratchet session with a remote destination (for status), if we hold its LeaseSet. */
+  sessionWith(hash: Uint8Array): object | undefined {
+    const ls = this.remotes.get(i2pBase64Encode(hash))?.leaseSet;
+    const key = ls?.encryptionKeys.find((k) => k.type === 4);
+    return key ? this.deps.garlic.sessionFor?.(key.key) : undefined;
+  }
+
+  garlicStats(): object | undefined {
+    return this.deps.garlic.stats?.();
   }
 
   private msgId(): number {
@@ -322,4 +360,8 @@ export class LocalDestination {
   ownsTunnel(t: InboundTunnel | OutboundTunnel): boolean {
     return t.pool === this.poolName;
   }
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex');
 }

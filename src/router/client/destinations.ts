@@ -7,6 +7,12 @@ import { DEFAULT_DESTINATION_OPTIONS, LocalDestination, type DestinationDeps, ty
 /** Most local destinations one router serves (each has its own tunnels). */
 export const MAX_DESTINATIONS = 64;
 
+/** End-to-end garlic settings of one destination. */
+export interface GarlicOptions {
+  /** Send a NextKey (DH ratchet) once this many messages went out on a tag set (default 4096). */
+  ratchetThreshold?: number;
+}
+
 export class DestinationLimitError extends Error {
   override readonly name = 'DestinationLimitError';
 }
@@ -19,16 +25,16 @@ export class Destinations {
   private readonly byHash = new Map<string, LocalDestination>();
   private readonly byPool = new Map<string, LocalDestination>();
 
-  constructor(private readonly deps: Omit<DestinationDeps, 'garlic'> & { makeGarlic: (keys: DestinationKeys) => EndToEndGarlic }) {}
+  constructor(private readonly deps: Omit<DestinationDeps, 'garlic'> & { makeGarlic: (keys: DestinationKeys, opts: GarlicOptions) => EndToEndGarlic }) {}
 
   /** A destination with these keys (or new transient ones); the same keys twice give the same one. */
-  create(keys?: DestinationKeys, options: Partial<DestinationOptions> = {}): LocalDestination {
+  create(keys?: DestinationKeys, options: Partial<DestinationOptions> = {}, garlic: GarlicOptions = {}): LocalDestination {
     const k = keys ?? createDestinationKeys(this.deps.random);
     const key = i2pBase64Encode(destinationHash(k.privateKeys.destination));
     const held = this.byHash.get(key);
     if (held) return held;
     if (this.byHash.size >= MAX_DESTINATIONS) throw new DestinationLimitError(`at most ${MAX_DESTINATIONS} destinations per router`);
-    const d = new LocalDestination(k, { ...this.deps, garlic: this.deps.makeGarlic(k) }, { ...DEFAULT_DESTINATION_OPTIONS, ...options });
+    const d = new LocalDestination(k, { ...this.deps, garlic: this.deps.makeGarlic(k, garlic) }, { ...DEFAULT_DESTINATION_OPTIONS, ...options });
     this.byHash.set(key, d);
     this.byPool.set(d.poolName, d);
     d.start();

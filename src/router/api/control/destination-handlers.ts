@@ -34,13 +34,15 @@ export function destinationControlHandlers(destinations: Destinations, now: () =
     leaseSet: s.dest.leaseSet ? { published: s.dest.leaseSet.published, leases: s.dest.leaseSet.leases.length } : null,
     counters: { ...s.dest.counters },
     datagrams: { ...s.datagrams.counters },
+    garlic: s.dest.garlicStats() ?? null,
   });
   return {
     'dest.create': async (params) => {
-      const p = (params ?? {}) as { hops?: unknown; quantity?: unknown; publish?: unknown };
+      const p = (params ?? {}) as { hops?: unknown; quantity?: unknown; publish?: unknown; ratchetThreshold?: unknown };
+      const threshold = typeof p.ratchetThreshold === 'number' && Number.isInteger(p.ratchetThreshold) && p.ratchetThreshold >= 1 && p.ratchetThreshold <= 65533 ? p.ratchetThreshold : undefined;
       const hops = typeof p.hops === 'number' && Number.isInteger(p.hops) && p.hops >= 0 && p.hops <= 7 ? p.hops : 3;
       const quantity = typeof p.quantity === 'number' && Number.isInteger(p.quantity) && p.quantity >= 1 && p.quantity <= 16 ? p.quantity : 2;
-      const dest = destinations.create(undefined, { inbound: { length: hops, quantity, variance: 0 }, outbound: { length: hops, quantity, variance: 0 }, publish: p.publish !== false });
+      const dest = destinations.create(undefined, { inbound: { length: hops, quantity, variance: 0 }, outbound: { length: hops, quantity, variance: 0 }, publish: p.publish !== false }, threshold === undefined ? {} : { ratchetThreshold: threshold });
       const s: Served = { dest, datagrams: new DatagramEndpoint(dest), received: [], seq: 0 };
       s.datagrams.onDatagram((d) => {
         s.received.push({ ...d, at: now(), seq: ++s.seq });
@@ -51,6 +53,15 @@ export function destinationControlHandlers(destinations: Destinations, now: () =
     },
     'dest.list': async () => [...served.values()].map(summary),
     'dest.status': async (params) => summary(find((params ?? {}) as { b32?: unknown })),
+    'dest.session': async (params) => {
+      const p = (params ?? {}) as { b32?: unknown; with?: unknown };
+      const s = find(p);
+      if (typeof p.with !== 'string') throw new Error('params.with: a .b32.i2p address or a base64 destination');
+      const info = s.dest.sessionWith(targetHash(p.with)) as Record<string, unknown> | undefined;
+      if (!info) return null;
+      const { remoteStaticKey: _k, ...rest } = info;
+      return rest;
+    },
     'dest.remove': async (params) => {
       const s = find((params ?? {}) as { b32?: unknown });
       s.datagrams.close();

@@ -19,9 +19,19 @@
  *   key keeps its outbound handshake, so both ends converge on one session pair;
  * - Bob's first ES on a session → bound unless a newer established session is bound.
  *
+ * Handshake details: Alice keeps the state of each NS she sent (up to maxHandshakesPerRemote)
+ * and fixes the ES tag sets from the first NSR she opens; later NSRs only deliver their payload.
+ * Bob answers the newest NS; each NSR has a fresh Elligator2 ephemeral key (ecies.rst "Notes"),
+ * hence its own split, and Bob keeps every such pair of ES tag sets until Alice's first ES shows
+ * which one she took. Messages that need no reply can go one-time (`needsReply: false`).
+ *
  * Every failure of `decrypt` is a GarlicError and leaves the engine as it was: tags, windows,
  * keys, sessions and replay filters change only once a message is authenticated and its payload
  * is well formed.
+ *
+ * Use: `encrypt(remote, blocks)` → body for an I2NP Garlic message; `decrypt(body)` → blocks and
+ * what they were; `pendingReplies()` after handling input (send `encrypt(remote, [])` to those
+ * still listed about a second later); `expire(now)` every minute or so; `stats()`.
  */
 import type { SymmetricState } from '../../crypto/noise.js';
 import type { Clock } from '../../runtime/clock.js';
@@ -60,7 +70,7 @@ export interface RatchetEngineOptions {
   nsrTagWindow?: TagWindow;
   /** ES tag set 0. Default tsmin 24, tsmax 160. */
   firstTagWindow?: TagWindow;
-  /** ES tag sets 1 and up. Default 160/160. */
+  /** ES tag sets 1 and up. Default 160/160. `behind` (all windows) defaults to `max`. */
   tagWindow?: TagWindow;
   /** A superseded inbound tag set (after a DH ratchet) is kept this long. Default 3 min. */
   previousTagSetMs?: number;
@@ -127,6 +137,7 @@ export interface Sealed {
 
 export interface Opened {
   kind: MessageKind;
+  /** Every block decoded, the ratchet ones (NextKey, ACK, ACK Request) included: already acted upon. */
   blocks: PayloadBlock[];
   /** The remote's static key: undefined only for a one-time / unbound NS. */
   remoteStaticKey: Uint8Array | undefined;

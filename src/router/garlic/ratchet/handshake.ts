@@ -171,13 +171,13 @@ function replyKdf(
   bepk: Uint8Array,
   ee: Uint8Array,
   se: Uint8Array,
-): { state: SymmetricState } {
+): SymmetricState {
   const s = SymmetricState.fromState(chainKey, hash);
   s.mixHash(tag);
   s.mixHash(bepk);
-  s.mixKey(ee);
+  s.mixKey(ee); // only its chain key matters: the spec's HKDF(ck, ee, "", 32)
   s.mixKey(se);
-  return { state: s };
+  return s;
 }
 
 export interface NewSessionReplyOut extends ReplyKeys {
@@ -197,7 +197,7 @@ export function encryptNewSessionReply(args: {
   checkPayloadSize(args.payload);
   const ee = dh(args.ephemeral.privateKey, args.aliceEphemeralKey);
   const se = dh(args.ephemeral.privateKey, args.aliceStaticKey);
-  const { state } = replyKdf(args.chainKey, args.hash, args.tag, args.ephemeral.publicKey, ee, se);
+  const state = replyKdf(args.chainKey, args.hash, args.tag, args.ephemeral.publicKey, ee, se);
   const keyMac = state.encryptAndHash(EMPTY);
   const ck = state.chainingKey;
   const { kab, kba } = splitKeys(ck);
@@ -229,7 +229,7 @@ export function decryptNewSessionReply(args: {
   const bepk = decodeEphemeral(body.subarray(SESSION_TAG_LENGTH, SESSION_TAG_LENGTH + KEY_LENGTH));
   const ee = dh(args.aliceEphemeralPrivateKey, bepk);
   const se = dh(args.aliceStaticPrivateKey, bepk);
-  const { state } = replyKdf(args.chainKey, args.hash, tag, bepk, ee, se);
+  const state = replyKdf(args.chainKey, args.hash, tag, bepk, ee, se);
   const macAt = SESSION_TAG_LENGTH + KEY_LENGTH;
   decrypt(state, body.subarray(macAt, macAt + AEAD_TAG_LENGTH), 'NSR key section');
   const ck = state.chainingKey;

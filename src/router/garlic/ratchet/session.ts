@@ -309,7 +309,9 @@ export class RatchetSession {
     const n = this.forward.tagSetId;
     const odd = n % 2 === 1;
     if (b.keyId !== (odd ? (n - 1) / 2 : n / 2 - 1)) return;
-    if (odd && !b.publicKey) return; // the receiver makes a new key for odd n
+    // The receiver makes a new key for odd n only. Checking this is what tells a late copy of
+    // the answer for n - 1 (same key id, key present) from the answer for even n.
+    if (odd !== (b.publicKey !== undefined)) return;
     const remoteKey = b.publicKey ?? this.sendRatchet.remoteKey;
     if (!remoteKey) return;
     let shared: Uint8Array;

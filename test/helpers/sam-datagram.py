@@ -1,0 +1,92 @@
+# SAM v3 datagram peer for interop tests, run inside the i2pd test namespace. It opens a
+# DATAGRAM and a RAW session on one i2pd router, prints one JSON line with both destinations,
+# then echoes: every repliable datagram goes back to its sender, every raw datagram goes to the
+# destination given on the command line. It counts what it saw and, on SIGTERM (or after
+# MAX_SECONDS), prints a final JSON line with the counts and exits.
+# With LOOKUP=<name> among the options, the first line also carries the NAMING LOOKUP of that name
+# (made on the DATAGRAM session's socket: i2pd answers lookups for a session's destination).
+# Usage: sam-datagram.py SAM_PORT RAW_REPLY_DEST_BASE64 [LOOKUP=name] [OPTION=VALUE ...]
+import json, signal, socket, sys, threading, time
+
+port, raw_reply_to = int(sys.argv[1]), sys.argv[2]
+lookup_name = next((a.split("=", 1)[1] for a in sys.argv[3:] if a.startswith("LOOKUP=")), None)
+options = [a for a in sys.argv[3:] if not a.startswith("LOOKUP=")]
+MAX_SECONDS = 600
+counts = {"datagramIn": 0, "datagramOut": 0, "rawIn": 0, "rawOut": 0}
+done = threading.Event()
+
+
+def line(f):
+    l = f.readline()
+    if not l:
+        raise SystemExit(json.dumps({"ok": False, "error": "SAM closed the connection"}))
+    return l.decode().strip()
+
+
+def session(style, sid):
+    s = socket.create_connection(("127.0.0.1", port), timeout=300)
+    f = s.makefile("rb")
+    s.sendall(b"HELLO VERSION MIN=3.1 MAX=3.3\n")
+    r = line(f)
+    if "RESULT=OK" not in r:
+        raise SystemExit(json.dumps({"ok": False, "error": r}))
+    s.sendall(("SESSION CREATE STYLE=%s ID=%s DESTINATION=TRANSIENT SIGNATURE_TYPE=7 i2cp.leaseSetEncType=4 %s\n" % (style, sid, " ".join(options))).encode())
+    r = line(f)
+    if "RESULT=OK" not in r:
+        raise SystemExit(json.dumps({"ok": False, "error": r}))
+    dest = r.split("DESTINATION=", 1)[1].split()[0]
+    return s, f, dest
+
+
+tag = int(time.time() * 1000)
+results = {}
+
+
+def open_session(style):
+    results[style] = session(style, "%s%d" % (style.lower(), tag))
+
+
+threads = [threading.Thread(target=open_session, args=(st,)) for st in ("DATAGRAM", "RAW")]
+for t in threads:
+    t.start()
+for t in threads:
+    t.join()
+(ds, df, ddest), (rs, rf, rdest) = results["DATAGRAM"], results["RAW"]
+lookup = None
+if lookup_name:
+    t0 = time.monotonic()
+    ds.sendall(("NAMING LOOKUP NAME=%s\n" % lookup_name).encode())
+    reply = line(df)
+    fields = dict(p.split("=", 1) for p in reply.split()[2:] if "=" in p)
+    lookup = {"result": fields.get("RESULT"), "value": fields.get("VALUE"), "seconds": round(time.monotonic() - t0, 3)}
+# DESTINATION= in the reply is the session's private keys; the caller takes the public part.
+print(json.dumps({"ok": True, "datagramSession": ddest, "rawSession": rdest, "lookup": lookup}), flush=True)
+
+
+def pump(sock, f, style):
+    sock.settimeout(None)
+    while not done.is_set():
+        header = f.readline()
+        if not header:
+            return
+        h = header.decode().strip()
+        size = int(h.split("SIZE=", 1)[1].split()[0])
+        data = f.read(size)
+        if style == "DATAGRAM":
+            counts["datagramIn"] += 1
+            sender = h.split("DESTINATION=", 1)[1].split()[0]
+            sock.sendall(("DATAGRAM SEND ID=%s%d DESTINATION=%s SIZE=%d\n" % ("datagram", tag, sender, len(data))).encode() + data)
+            counts["datagramOut"] += 1
+        else:
+            counts["rawIn"] += 1
+            sock.sendall(("RAW SEND ID=%s%d DESTINATION=%s SIZE=%d\n" % ("raw", tag, raw_reply_to, len(data))).encode() + data)
+            counts["rawOut"] += 1
+
+
+signal.signal(signal.SIGTERM, lambda *_: done.set())
+workers = [threading.Thread(target=pump, args=(ds, df, "DATAGRAM"), daemon=True), threading.Thread(target=pump, args=(rs, rf, "RAW"), daemon=True)]
+for w in workers:
+    w.start()
+done.wait(MAX_SECONDS)
+done.set()
+print(json.dumps({"ok": True, "counts": counts}), flush=True)
