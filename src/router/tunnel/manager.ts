@@ -389,6 +389,8 @@ export class TunnelManager {
       return;
     }
     this.stats.delivered++;
+    // A tunnel test comes home through whichever pool's inbound tunnel: ours to take, not the pool owner's.
+    if (msg.type === I2npType.DeliveryStatus && this.onDeliveryStatus(msg.deliveredMsgId)) return;
     this.deps.deliverLocal(msg, via);
   }
 

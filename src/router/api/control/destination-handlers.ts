@@ -5,7 +5,7 @@ import type { LocalDestination } from '../../client/destination.js';
 import { DatagramEndpoint, type ReceivedDatagram } from '../../client/datagrams.js';
 
 /** Datagrams kept per destination for `dest.datagrams` (oldest dropped first). */
-const KEEP_DATAGRAMS = 256;
+const KEEP_DATAGRAMS = 4096;
 
 interface Served {
   dest: LocalDestination;
