@@ -1,6 +1,7 @@
 import { b32FromHash, decodeKeysAndCert, i2pBase64Decode, i2pBase64Encode, keysAndCertHash, encodeKeysAndCert } from '../../data/index.js';
 import { base32Decode } from '../../data/base32.js';
 import type { Destinations } from '../../client/destinations.js';
+import { decodeDestinationKeys } from '../../client/destination-keys.js';
 import type { LocalDestination } from '../../client/destination.js';
 import { DatagramEndpoint, type ReceivedDatagram } from '../../client/datagrams.js';
 
@@ -38,11 +39,16 @@ export function destinationControlHandlers(destinations: Destinations, now: () =
   });
   return {
     'dest.create': async (params) => {
-      const p = (params ?? {}) as { hops?: unknown; quantity?: unknown; publish?: unknown; ratchetThreshold?: unknown };
+      const p = (params ?? {}) as { hops?: unknown; quantity?: unknown; publish?: unknown; ratchetThreshold?: unknown; keys?: unknown };
+      // Persistent destinations bring their keys (base64 of our keys file); without, a transient one.
+      const keys = typeof p.keys === 'string' ? decodeDestinationKeys(new Uint8Array(Buffer.from(p.keys, 'base64'))) : undefined;
       const threshold = typeof p.ratchetThreshold === 'number' && Number.isInteger(p.ratchetThreshold) && p.ratchetThreshold >= 1 && p.ratchetThreshold <= 65533 ? p.ratchetThreshold : undefined;
       const hops = typeof p.hops === 'number' && Number.isInteger(p.hops) && p.hops >= 0 && p.hops <= 7 ? p.hops : 3;
       const quantity = typeof p.quantity === 'number' && Number.isInteger(p.quantity) && p.quantity >= 1 && p.quantity <= 16 ? p.quantity : 2;
-      const dest = destinations.create(undefined, { inbound: { length: hops, quantity, variance: 0 }, outbound: { length: hops, quantity, variance: 0 }, publish: p.publish !== false }, threshold === undefined ? {} : { ratchetThreshold: threshold });
+      const dest = destinations.create(keys, { inbound: { length: hops, quantity, variance: 0 }, outbound: { length: hops, quantity, variance: 0 }, publish: p.publish !== false }, threshold === undefined ? {} : { ratchetThreshold: threshold });
+      // The same keys twice: the destination that already runs.
+      const existing = served.get(dest.b32);
+      if (existing) return summary(existing);
       const s: Served = { dest, datagrams: new DatagramEndpoint(dest), received: [], seq: 0 };
       s.datagrams.onDatagram((d) => {
         s.received.push({ ...d, at: now(), seq: ++s.seq });
