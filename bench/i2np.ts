@@ -11,29 +11,10 @@ import {
   type I2npMessage,
 } from '../src/router/i2np/index.js';
 import type { BenchRow } from './types.js';
+import { oursRow as row } from './measure.js';
 
-const BUDGET_MS = 300;
 
-/** Runs `op` in batches until the time budget is spent; returns operations per second. */
-function measure(op: () => void): number {
-  for (let i = 0; i < 50; i++) op(); // warm-up
-  let ops = 0;
-  let batch = 64;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < BUDGET_MS) {
-    for (let i = 0; i < batch; i++) op();
-    ops += batch;
-    elapsed = performance.now() - start;
-    if (elapsed < BUDGET_MS / 10) batch *= 2;
-  }
-  return (ops * 1000) / elapsed;
-}
 
-function row(name: string, bytesPerOp: number, op: () => void): BenchRow {
-  const opsPerSec = measure(op);
-  return { name, impl: 'ours', opsPerSec, mbPerSec: (opsPerSec * bytesPerOp) / 1e6 };
-}
 
 /** Compressible like a real RouterInfo (keys are random, option text is not): ~700 bytes of gzip. */
 function routerInfoLike(): Uint8Array {

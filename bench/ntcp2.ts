@@ -18,22 +18,13 @@ import {
   type Ntcp2Block,
 } from '../src/router/transport/ntcp2/index.js';
 import type { BenchRow } from './types.js';
+import { measureOps } from './measure.js';
+
+const measure = (op: () => void): number => measureOps(op, BUDGET_MS, 4).opsPerSec;
 
 const BUDGET_MS = 500;
 const NET_ID = 99;
 
-function measure(op: () => void): number {
-  for (let i = 0; i < 5; i++) op(); // warm-up
-  let ops = 0;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < BUDGET_MS) {
-    op();
-    ops++;
-    elapsed = performance.now() - start;
-  }
-  return (ops * 1000) / elapsed;
-}
 
 function router() {
   const sig = ed25519Generate();

@@ -20,6 +20,9 @@ import { TransitTunnels, type TransitTunnel } from '../src/router/tunnel/transit
 import { TunnelIds } from '../src/router/tunnel/tunnel-ids.js';
 import type { HopRole, LayerKeys, TunnelDelivery } from '../src/router/tunnel/types.js';
 import type { BenchRow } from './types.js';
+import { measureOps } from './measure.js';
+
+const measure = (op: () => void, budgetMs = BUDGET_MS) => measureOps(op, budgetMs);
 
 const BUDGET_MS = 500;
 /** The TunnelData payload (tunnel id + 1024 bytes): what the router's transit counters count. */
@@ -33,21 +36,6 @@ const newMsgId = () => 1 + random.int(0xfffffffe);
 const tunnelId = () => 1 + random.int(0xfffffffe);
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Runs `op` in batches until the time budget is spent; returns operations per second. */
-function measure(op: () => void, budgetMs = BUDGET_MS): { opsPerSec: number; ops: number } {
-  for (let i = 0; i < 50; i++) op(); // warm-up
-  let ops = 0;
-  let batch = 16;
-  const start = performance.now();
-  let elapsed = 0;
-  while (elapsed < budgetMs) {
-    for (let i = 0; i < batch; i++) op();
-    ops += batch;
-    elapsed = performance.now() - start;
-    if (elapsed < budgetMs / 10) batch *= 2;
-  }
-  return { opsPerSec: (ops * 1000) / elapsed, ops: ops + 50 };
-}
 
 /**
  * For inputs that can be used once only (a hop drops replayed IVs, a reassembler finished

@@ -63,23 +63,10 @@ export class BuildHandler {
 
   /** ShortTunnelBuild (25) from `from`. */
   onShortBuild(from: Uint8Array, msgRecords: Uint8Array[]): void {
-    const records = msgRecords.map((r) => r.slice());
-    const index = this.deps.decryptor.findRecord(records);
-    if (index < 0) {
-      this.counters.notForUs++;
-      return;
-    }
-    if (this.isReplay(records[index])) return;
-    let request: BuildRequest;
-    let keys: HopKeys;
-    try {
-      ({ request, keys } = this.deps.decryptor.decryptShort(records[index]));
-    } catch (e) {
-      if (!(e instanceof BuildRecordError) && !(e as Error).name?.includes('DecodeError')) throw e;
-      this.counters.undecryptable++;
-      return;
-    }
-    this.remember(records[index]);
+    const opened = this.open(msgRecords, (r) => this.deps.decryptor.decryptShort(r));
+    if (!opened) return;
+    const { records, index, value } = opened;
+    const { request, keys } = value;
     const code = this.decide(from, request, keys);
     if (code === undefined) return;
     encryptShortReplyInPlace(records, index, keys, { options: {}, reply: code }, this.deps.random);
@@ -89,30 +76,42 @@ export class BuildHandler {
 
   /** VariableTunnelBuild (23): the long ECIES records (older creators). */
   onVariableBuild(from: Uint8Array, msgRecords: Uint8Array[]): void {
-    const records = msgRecords.map((r) => r.slice());
-    const index = this.deps.decryptor.findRecord(records);
-    if (index < 0) {
-      this.counters.notForUs++;
-      return;
-    }
-    if (this.isReplay(records[index])) return;
-    let decrypted: ReturnType<BuildRecordDecryptor['decryptLong']>;
-    try {
-      decrypted = this.deps.decryptor.decryptLong(records[index]);
-    } catch (e) {
-      if (!(e instanceof BuildRecordError) && !(e as Error).name?.includes('DecodeError')) throw e;
-      this.counters.undecryptable++;
-      return;
-    }
-    this.remember(records[index]);
-    const { request } = decrypted;
+    const opened = this.open(msgRecords, (r) => this.deps.decryptor.decryptLong(r));
+    if (!opened) return;
+    const { records, index, value } = opened;
+    const { request } = value;
     const code = this.decide(from, request, { layerKey: request.layerKey, ivKey: request.ivKey });
     if (code === undefined) return;
-    encryptLongReplyInPlace(records, index, request, decrypted.keys, { options: {}, reply: code }, this.deps.random);
+    encryptLongReplyInPlace(records, index, request, value.keys, { options: {}, reply: code }, this.deps.random);
     const type = request.role === 'obep' ? I2npType.VariableTunnelBuildReply : I2npType.VariableTunnelBuild;
     const message = { type, msgId: request.nextMessageId, expiration: this.expiration(), records } as I2npMessage;
     if (request.role === 'obep') this.toReplyTunnel(request, encodeMessage(message, 'standard'));
     else this.forward(request.nextIdent, encodeMessage(message, 'short'));
+  }
+
+  /**
+   * Our record of a build message, decrypted: the records are copied (we answer in place), a
+   * replay is refused before the DH, and the key is remembered only once the record opened, so a
+   * forgery that reuses a genuine record's key cannot get the genuine one refused as a replay.
+   */
+  private open<T>(msgRecords: Uint8Array[], decrypt: (record: Uint8Array) => T): { records: Uint8Array[]; index: number; value: T } | undefined {
+    const records = msgRecords.map((r) => r.slice());
+    const index = this.deps.decryptor.findRecord(records);
+    if (index < 0) {
+      this.counters.notForUs++;
+      return undefined;
+    }
+    if (this.isReplay(records[index])) return undefined;
+    let value: T;
+    try {
+      value = decrypt(records[index]);
+    } catch (e) {
+      if (!(e instanceof BuildRecordError) && !(e as Error).name?.includes('DecodeError')) throw e;
+      this.counters.undecryptable++;
+      return undefined;
+    }
+    this.remember(records[index]);
+    return { records, index, value };
   }
 
   /** The reply code, after creating the transit tunnel on accept; undefined: drop, no answer. */
