@@ -251,7 +251,15 @@ export class Router {
       send: (to, bytes) => this.transport.send(to, bytes),
       routerInfo: (h) => this.netDb.get(h)?.routerInfo,
       // Hops we cannot reach now would only time out: leave them out until their back-off ends.
-      selection: { select: (count, _direction, exclude) => selector.selectHops(this.netDb.all().filter((e) => !this.transport.isUnreachable(e.hash)), count, { exclude }) },
+      selection: {
+        // Client tunnels from the fast tier first; exploratory ones give unproven peers their chance.
+        select: (count, _direction, exclude, pool) =>
+          selector.selectHops(
+            this.netDb.all().filter((e) => !this.transport.isUnreachable(e.hash)),
+            count,
+            { exclude, tier: pool.startsWith('client:') ? 'fast' : pool === 'exploratory' ? 'standard' : 'any' },
+          ),
+      },
       profiles: this.profiles,
       policy: this.transitPolicy,
       transitEnabled: () => this.config.transit,

@@ -213,7 +213,11 @@ export class LocalDestination {
           this.deps.log.debug('garlic to destination refused', { b32: this.b32.slice(0, 8), error: (e as Error).message });
           return;
         }
-        for (const c of cloves(blocks)) this.onClove(c);
+        // A bundled LeaseSet first, whatever its place: a handler that answers the Data at once
+        // must find the sender's leases, not start a lookup.
+        const all = cloves(blocks);
+        for (const c of all) if (c.message.type === I2npType.DatabaseStore) this.onClove(c);
+        for (const c of all) if (c.message.type !== I2npType.DatabaseStore) this.onClove(c);
         return;
       }
       case I2npType.DeliveryStatus:

@@ -37,7 +37,8 @@ export interface TunnelStats {
 
 export interface PeerSelection {
   /** `count` distinct hops for a tunnel (fewer when not enough are eligible). */
-  select(count: number, direction: 'inbound' | 'outbound', exclude: Set<string>): Uint8Array[];
+  /** `pool`: the pool the tunnel is for (client pools want fast peers, exploratory ones try others). */
+  select(count: number, direction: 'inbound' | 'outbound', exclude: Set<string>, pool: string): Uint8Array[];
 }
 
 export interface ProfileSink {
@@ -258,7 +259,7 @@ export class TunnelManager {
       return Promise.resolve({ ok: true, tunnel: { ...base, direction, id: 0 }, ms: 0 });
     }
     const exclude = new Set<string>([i2pBase64Encode(this.deps.ourHash)]);
-    const hops = this.buildHops(this.deps.selection.select(hopCount, direction, exclude));
+    const hops = this.buildHops(this.deps.selection.select(hopCount, direction, exclude, pool));
     if (!hops || hops.length < hopCount) return undefined;
     return this.buildWith(direction, hops, pool);
   }
@@ -513,7 +514,7 @@ export class TunnelManager {
       while (next < opts.count && this.running) {
         const i = next++;
         const direction = i % 2 === 0 ? 'outbound' : 'inbound';
-        const chosen = opts.peers ? pickDistinct(opts.peers, opts.hops, this.deps.random) : this.deps.selection.select(opts.hops, direction, new Set([i2pBase64Encode(this.deps.ourHash)]));
+        const chosen = opts.peers ? pickDistinct(opts.peers, opts.hops, this.deps.random) : this.deps.selection.select(opts.hops, direction, new Set([i2pBase64Encode(this.deps.ourHash)]), 'trial');
         const hops = this.buildHops(chosen);
         result.attempted++;
         if (!hops || hops.length < opts.hops) {

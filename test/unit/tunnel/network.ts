@@ -6,19 +6,22 @@
  * on a shared ManualClock: nothing is delivered inside the sender's call.
  */
 import { ed25519PublicKey, x25519PublicKey } from '../../../src/router/crypto/index.js';
-import { createRouterIdentity, i2pBase64Encode, keysAndCertHash, signRouterInfo, type RouterInfo } from '../../../src/router/data/index.js';
+import { createRouterIdentity, encodeRouterInfo, i2pBase64Encode, keysAndCertHash, signRouterInfo, type RouterInfo } from '../../../src/router/data/index.js';
 import { EphemeralReplayCache, noiseNState, OneTimeTagStore, openGarlic } from '../../../src/router/garlic/index.js';
 import { wrapForRouter } from '../../../src/router/garlic/wrap.js';
 import { decodeMessage, type I2npBody, type I2npMessage } from '../../../src/router/i2np/index.js';
 import { InboundDispatcher } from '../../../src/router/inbound.js';
 import { silentLogger } from '../../../src/router/log.js';
 import { DirectLookups } from '../../../src/router/netdb/direct-lookup.js';
+import { Floodfill } from '../../../src/router/netdb/floodfill.js';
+import { LeaseSetStore } from '../../../src/router/netdb/lease-set-store.js';
 import { RouterInfoStore } from '../../../src/router/netdb/router-info-store.js';
 import { PeerProfiles } from '../../../src/router/peers/profiles.js';
 import { ManualClock, SeededRandom } from '../../../src/router/runtime/index.js';
 import { buildTunnelBlocks } from '../../../src/router/tunnel/fragmenter.js';
 import { TunnelManager, type PeerSelection } from '../../../src/router/tunnel/manager.js';
 import type { PoolSide } from '../../../src/router/tunnel/pool.js';
+import type { OwnTunnel } from '../../../src/router/tunnel/tunnel.js';
 import { TransitPolicy, type TransitPolicyOptions } from '../../../src/router/tunnel/transit-policy.js';
 import { openMemoryStorage } from '../../../src/state/index.js';
 
@@ -40,6 +43,14 @@ export interface NetRouter {
   readonly tagStore: OneTimeTagStore;
   /** What the manager handed to deliverLocal (then passed on to the dispatcher, as the Router does). */
   readonly delivered: I2npMessage[];
+  /** The dispatcher's netDb (empty unless a test stores RouterInfos in it). */
+  readonly netDb: RouterInfoStore;
+  /** Present on the routers named in NetworkOptions.floodfills: answers lookups, keeps LeaseSet2s. */
+  readonly floodfill?: Floodfill;
+  /** Consulted first by deliverLocal (as the Router asks its Destinations): true when it took the message. */
+  local?: (msg: I2npMessage, via: OwnTunnel | undefined) => boolean;
+  /** The dispatcher's tunnelReply (answers to lookups sent through our tunnels). */
+  tunnelReply?: (msg: I2npMessage) => boolean;
   /** Whether it carries others' tunnels (TunnelManagerDeps.transitEnabled). */
   transit: boolean;
   /** A dead router: everything it sends is lost. */
@@ -63,6 +74,8 @@ export interface NetworkOptions {
   inbound?: PoolSide;
   outbound?: PoolSide;
   policy?: Partial<Omit<TransitPolicyOptions, 'clock' | 'random'>>;
+  /** Indices of the routers that are floodfills (caps f, a real Floodfill in their dispatcher). */
+  floodfills?: readonly number[];
 }
 
 function shuffled<T>(items: readonly T[], random: SeededRandom): T[] {
@@ -75,12 +88,12 @@ function shuffled<T>(items: readonly T[], random: SeededRandom): T[] {
 }
 
 /** A router identity from seeded keys: a real, signed RouterInfo with X25519 (4) and Ed25519 (7). */
-export function makeIdentity(random: SeededRandom, now: number): { ri: RouterInfo; hash: Uint8Array; encryptionPrivateKey: Uint8Array } {
+export function makeIdentity(random: SeededRandom, now: number, caps = 'OR'): { ri: RouterInfo; hash: Uint8Array; encryptionPrivateKey: Uint8Array } {
   const encryptionPrivateKey = random.bytes(32);
   const signingPrivateKey = random.bytes(32);
   const identity = createRouterIdentity(x25519PublicKey(encryptionPrivateKey), ed25519PublicKey(signingPrivateKey));
   const options = new Map<string, string>([
-    ['caps', 'OR'],
+    ['caps', caps],
     ['netId', String(NET_ID)],
   ]);
   const ri = signRouterInfo({ identity, published: now, addresses: [], options }, signingPrivateKey);
@@ -110,7 +123,7 @@ export class TestNetwork {
 
   static async create(opts: NetworkOptions): Promise<TestNetwork> {
     const net = new TestNetwork(opts);
-    const ids = Array.from({ length: opts.routers }, (_, i) => makeIdentity(net.random.fork(`identity ${i}`), T0 - 60_000));
+    const ids = Array.from({ length: opts.routers }, (_, i) => makeIdentity(net.random.fork(`identity ${i}`), T0 - 60_000, opts.floodfills?.includes(i) ? 'OfR' : 'OR'));
     for (const id of ids) net.infos.set(i2pBase64Encode(id.hash), id.ri);
     for (let i = 0; i < ids.length; i++) net.routers.push(await net.makeRouter(i, ids[i], opts));
     for (const r of net.routers) net.byHash.set(r.b64, r);
@@ -130,6 +143,11 @@ export class TestNetwork {
     return this.byHash.get(i2pBase64Encode(hash));
   }
 
+  /** The routers made floodfills (NetworkOptions.floodfills). */
+  floodfills(): NetRouter[] {
+    return this.routers.filter((r) => r.floodfill !== undefined);
+  }
+
   private async makeRouter(index: number, id: ReturnType<typeof makeIdentity>, opts: NetworkOptions): Promise<NetRouter> {
     const { clock } = this;
     const random = this.random.fork(`router ${index}`);
@@ -142,7 +160,12 @@ export class TestNetwork {
     const delivered: I2npMessage[] = [];
     const now = () => clock.now();
     // The router object exists before its components: their callbacks close over it.
-    const r = { index, hash, b64: i2pBase64Encode(hash), ri: id.ri, encryptionPrivateKey: id.encryptionPrivateKey, random, policy, profiles, tagStore, delivered, transit: true, dead: false, sent: 0, lost: 0 } as Partial<NetRouter> as NetRouter & {
+    const netDb = new RouterInfoStore({ storage, netId: NET_ID, ownHash: hash });
+    const riBytes = encodeRouterInfo(id.ri);
+    const floodfill = opts.floodfills?.includes(index)
+      ? new Floodfill({ ourHash: hash, netDb, leaseSets: new LeaseSetStore(), ourRouterInfo: () => riBytes, random, now: () => clock.now() })
+      : undefined;
+    const r = { index, hash, b64: i2pBase64Encode(hash), ri: id.ri, encryptionPrivateKey: id.encryptionPrivateKey, random, policy, profiles, tagStore, delivered, netDb, floodfill, transit: true, dead: false, sent: 0, lost: 0 } as Partial<NetRouter> as NetRouter & {
       manager: TunnelManager;
       dispatcher: InboundDispatcher;
     };
@@ -151,9 +174,11 @@ export class TestNetwork {
     const garlicReplay = new EphemeralReplayCache({ clock });
     r.dispatcher = new InboundDispatcher({
       now,
-      netDb: new RouterInfoStore({ storage, netId: NET_ID, ownHash: hash }),
+      netDb,
       lookups: new DirectLookups({ ourHash: hash, clock, random, send }),
       log: silentLogger,
+      ...(floodfill && { floodfill }),
+      tunnelReply: (m) => r.tunnelReply?.(m) ?? false,
       send,
       envelope: (body: I2npBody) => ({ ...body, msgId: 1 + random.int(0xfffffffe), expiration: clock.now() + 60_000 }) as I2npMessage,
       tunnels: {
@@ -187,8 +212,9 @@ export class TestNetwork {
       policy,
       transitEnabled: () => r.transit,
       allowTransitBytes: () => true,
-      deliverLocal: (msg) => {
+      deliverLocal: (msg, via) => {
         delivered.push(msg);
+        if (r.local?.(msg, via)) return;
         r.dispatcher.onTunnelMessage(hash, msg);
       },
       registerReplyKey: (tag, key) => tagStore.add(tag, key),

@@ -54,6 +54,8 @@ describe('the live dashboard', () => {
     const f = scriptedFetch([sampleStatus({ peers: { known: 77, connected: 33 } })]);
     const app = render(createElement(Dashboard, { first: sampleStatus(), fetch: f.fetch, intervalMs: 200 }), { stdout: t.stdout, stdin: t.stdin, stderr: t.stderr, patchConsole: false });
     await f.askedTimes(2);
+    // The redraw follows the answer a little later (ink batches renders): wait for it, bounded.
+    for (let i = 0; i < 200 && !/peers\s+77 known/.test(t.output()); i++) await new Promise((r) => setTimeout(r, 25));
     t.key('q');
     await app.waitUntilExit();
     expect(t.output()).toMatch(/peers\s+12 known, 4 connected/);
