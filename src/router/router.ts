@@ -191,6 +191,10 @@ export class Router {
         return ri ? wrapForRouter(ri, message, this.clock.now(), this.random) : undefined;
       },
       log: this.log.child('netdb'),
+      verify: async (ff) => {
+        const r = await this.askFloodfill(ff, identity.keys.hash, 'routerinfo', 10_000);
+        return r.kind === 'store' && r.storeType === StoreType.RouterInfo ? 'found' : 'missing';
+      },
     });
     const lookupDeps: IterativeLookupDeps = {
       now,

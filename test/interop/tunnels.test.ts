@@ -131,6 +131,15 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
     expect(failures).toBe(0);
   });
 
+  it('verifies its RouterInfo store: a floodfill it did not store with holds it (flooded by i2pd)', async () => {
+    const p = await waitFor('a verified RouterInfo store', async () => {
+      const st = (await ours.call<{ publishing: { confirmed: number; verified: number; verifyMissing: number } }>('netdb.stats')).publishing;
+      return st.verified >= 1 ? st : undefined;
+    }, 90_000, 1_000);
+    expect(p.confirmed).toBeGreaterThanOrEqual(1);
+    console.log(`RouterInfo publication: ${p.confirmed} stores confirmed, ${p.verified} verified at another floodfill, ${p.verifyMissing} missing`);
+  }, 100_000);
+
   it('reports the tunnels it carries in status', async () => {
     const s: RouterStatus = await ours.status();
     expect(s.tunnels.transit).toBe(true);

@@ -21,6 +21,12 @@ export interface PublisherCounters {
   wrapped: number;
   confirmed: number;
   unconfirmed: number;
+  /** Store verification: a floodfill other than the ones we stored with holds our RouterInfo (flooded to it). */
+  verified: number;
+  /** It did not: we publish again. */
+  verifyMissing: number;
+  /** No answer to the verifying lookup. */
+  verifyFailed: number;
 }
 
 interface Waiting {
@@ -30,7 +36,8 @@ interface Waiting {
 }
 
 export class RouterInfoPublisher {
-  readonly counters: PublisherCounters = { published: 0, wrapped: 0, confirmed: 0, unconfirmed: 0 };
+  readonly counters: PublisherCounters = { published: 0, wrapped: 0, confirmed: 0, unconfirmed: 0, verified: 0, verifyMissing: 0, verifyFailed: 0 };
+  private verifyTimer: TimerHandle | undefined;
   private readonly waiting = new Map<number, Waiting>();
   private timer: TimerHandle | undefined;
   private running: Promise<PublishResult> | undefined;
@@ -54,6 +61,13 @@ export class RouterInfoPublisher {
       /** While nothing is confirmed yet, retry this often. */
       retryMs?: number;
       confirmTimeoutMs?: number;
+      /**
+       * Ask `floodfill` for our RouterInfo (through our tunnels when we have them): the store
+       * verification Java routers do after publishing. Without it, nothing is verified.
+       */
+      verify?: (floodfill: Uint8Array) => Promise<'found' | 'missing'>;
+      /** How long after a confirmed store the verification asks (flooding takes a moment). */
+      verifyDelayMs?: number;
     },
   ) {}
 
@@ -63,6 +77,7 @@ export class RouterInfoPublisher {
 
   stop(): void {
     this.stopped = true;
+    if (this.verifyTimer) this.deps.clock.clearTimer(this.verifyTimer);
     if (this.timer) this.deps.clock.clearTimer(this.timer);
     this.timer = undefined;
     for (const [token, w] of this.waiting) {
@@ -126,9 +141,40 @@ export class RouterInfoPublisher {
     const unconfirmed = results.filter((r) => !r.ok).map((r) => r.name);
     this.counters.confirmed += confirmed.length;
     this.counters.unconfirmed += unconfirmed.length;
-    if (confirmed.length > 0) this.lastConfirmedAt = this.deps.clock.now();
+    if (confirmed.length > 0) {
+      this.lastConfirmedAt = this.deps.clock.now();
+      this.scheduleVerify(targets);
+    }
     this.deps.log.info('routerinfo published', { confirmed: confirmed.map((h) => h.slice(0, 6)).join(',') || undefined, unconfirmed: unconfirmed.length || undefined });
     return { confirmed, unconfirmed };
+  }
+
+  /**
+   * After a confirmed store, ask a floodfill we did not store with (the next closest: the ones we
+   * stored with flood to it) whether it holds our RouterInfo; if not, publish again.
+   */
+  private scheduleVerify(storedWith: Uint8Array[]): void {
+    const verify = this.deps.verify;
+    if (!verify || this.stopped) return;
+    if (this.verifyTimer) this.deps.clock.clearTimer(this.verifyTimer);
+    this.verifyTimer = this.deps.clock.setTimer(this.deps.verifyDelayMs ?? 10_000, () => {
+      this.verifyTimer = undefined;
+      const stored = new Set(storedWith.map((h) => i2pBase64Encode(h)));
+      const candidates = closest(routingKey(this.deps.ourHash, this.deps.clock.now()), this.deps.floodfills(), stored.size + 1);
+      const target = candidates.find((h) => !stored.has(i2pBase64Encode(h))) ?? candidates[0];
+      if (!target) return;
+      verify(target).then(
+        (r) => {
+          if (r === 'found') this.counters.verified++;
+          else {
+            this.counters.verifyMissing++;
+            this.deps.log.info('routerinfo not found where it should have been flooded: publishing again', { floodfill: i2pBase64Encode(target).slice(0, 6) });
+            this.changed();
+          }
+        },
+        () => this.counters.verifyFailed++,
+      );
+    });
   }
 
   /** A DeliveryStatus arrived: true when it confirmed one of our stores. */

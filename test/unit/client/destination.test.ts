@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDestinationKeys } from '../../../src/router/client/destination-keys.js';
+import { createDestinationKeys, destinationHash } from '../../../src/router/client/destination-keys.js';
 import { DestinationError, type LocalDestination } from '../../../src/router/client/destination.js';
 import { DatagramEndpoint, type ReceivedDatagram } from '../../../src/router/client/datagrams.js';
 import { DestinationLimitError, MAX_DESTINATIONS } from '../../../src/router/client/destinations.js';
@@ -80,6 +80,9 @@ describe('local destinations on a network of six routers, two of them floodfills
       expect(ls.leases).toHaveLength(inbound.length);
       for (const l of ls.leases) expect(inbound.some((t) => t.gatewayTunnelId === l.tunnelId && equalBytes(t.gateway, l.gateway))).toBe(true);
       for (const t of inbound) expect(t.pool).toBe(d.poolName);
+      expect(d.tunnelCounts()).toEqual({ inbound: d.pool.inbound.length, outbound: d.pool.outbound.length });
+      for (const t of [...d.pool.inbound, ...d.pool.outbound]) expect(d.ownsTunnel(t)).toBe(true);
+      for (const t of s.client.router.manager.exploratory.inbound) expect(d.ownsTunnel(t)).toBe(false);
       // Both floodfills hold it (the store goes to the two closest), exactly as signed.
       for (const ff of cn.net.floodfills()) {
         const held = ff.floodfill!.leaseSetHeld(d.hash, cn.net.clock.now());
@@ -172,6 +175,47 @@ describe('local destinations on a network of six routers, two of them floodfills
     expect(after.b.receiveTagSetId).toBeGreaterThanOrEqual(4);
     expect(b.dest.counters.lookups).toBe(0);
   }, 120_000);
+
+  it('one-way traffic: the receiver answers the ratchet (NSR, reverse NextKeys) with garlic of its own, no data', async () => {
+    const cc = cn.client(3);
+    const cd = cn.client(5);
+    const opts = { inbound: HOPS, outbound: HOPS };
+    const c = side(cc, cc.destinations.create(undefined, opts, { ratchetThreshold: RATCHET_THRESHOLD }));
+    const d = side(cd, cd.destinations.create(undefined, opts, { ratchetThreshold: RATCHET_THRESHOLD }));
+    expect(await cn.net.runUntil(() => confirmed(c.dest, d.dest), 60_000)).toBe(true);
+    const n = 200;
+    const pending: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      pending.push(c.ep.send(d.dest.hash, enc(`c:${i}`), { kind: 'raw', fromPort: 7, toPort: i }));
+      if (i % 10 === 9) await cn.net.run(200);
+    }
+    await cn.net.drive(Promise.all(pending));
+    expect(await cn.net.runUntil(() => d.got.length >= n, 60_000)).toBe(true);
+    await cn.net.run(3_000);
+    expect(d.got.map((x) => x.toPort).sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i));
+    expect(d.dest.counters.sent).toBe(0);
+    expect(c.got).toHaveLength(0);
+    const sc = c.dest.sessionWith(d.dest.hash) as RatchetSessionInfo;
+    const sd = d.dest.sessionWith(c.dest.hash) as RatchetSessionInfo;
+    // C's session was established by the NSR D sent on its own, and ratcheted with D's NextKeys.
+    expect(sc.state).toBe('established');
+    expect(sd.state).toBe('established');
+    expect(sc.sendTagSetId).toBeGreaterThanOrEqual(2);
+    expect(sd.receiveTagSetId).toBe(sc.sendTagSetId);
+    expect(c.dest.counters.undecryptable + d.dest.counters.undecryptable).toBe(0);
+    expect(d.dest.counters.lookups).toBe(0);
+    cc.destinations.remove(c.dest.hash);
+    cd.destinations.remove(d.dest.hash);
+  }, 60_000);
+
+  it('a destination nobody published: the lookup finds nothing, the send fails with NO_LEASESET', async () => {
+    const lookups = a.dest.counters.lookups;
+    const unknown = createDestinationKeys(rnd);
+    const err = await cn.net.drive(a.ep.send(destinationHash(unknown.privateKeys.destination), enc('lost')).then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(DestinationError);
+    expect((err as DestinationError).code).toBe('NO_LEASESET');
+    expect(a.dest.counters.lookups).toBe(lookups + 1);
+  });
 
   it('republishes with an advancing `published` when the inbound tunnels change, and traffic goes on', async () => {
     const first = a.dest.leaseSet!;

@@ -8,7 +8,7 @@ import { ManualClock, seededRandom } from '../../../src/router/runtime/index.js'
 
 const T0 = Date.UTC(2026, 10, 26, 2, 0, 0);
 
-function setup(floodfillCount: number) {
+function setup(floodfillCount: number, verify?: (ff: Uint8Array) => Promise<'found' | 'missing'>) {
   const clock = new ManualClock(T0);
   const ourHash = new Uint8Array(32).fill(9);
   const floodfills = Array.from({ length: floodfillCount }, (_, i) => new Uint8Array(32).fill(i + 1));
@@ -24,6 +24,7 @@ function setup(floodfillCount: number) {
     log: silentLogger,
     count: 2,
     confirmTimeoutMs: 10_000,
+    ...(verify && { verify, verifyDelayMs: 5_000 }),
   });
   return { clock, ourHash, floodfills, sent, ri, publisher };
 }
@@ -49,7 +50,7 @@ describe('RouterInfoPublisher', () => {
     const r = await run;
     expect(r.confirmed).toEqual([i2pBase64Encode(sent[0].to)]);
     expect(r.unconfirmed).toEqual([i2pBase64Encode(sent[1].to)]);
-    expect(publisher.counters).toEqual({ published: 2, wrapped: 0, confirmed: 1, unconfirmed: 1 });
+    expect(publisher.counters).toEqual({ published: 2, wrapped: 0, confirmed: 1, unconfirmed: 1, verified: 0, verifyMissing: 0, verifyFailed: 0 });
     // The run ends when the last store is confirmed or times out.
     expect(publisher.lastConfirmedAt).toBe(T0 + 10_000);
   });
@@ -61,6 +62,38 @@ describe('RouterInfoPublisher', () => {
     await new Promise((r) => setImmediate(r));
     expect(sent).toEqual([]);
     expect(clock.pending).toBeGreaterThan(0);
+    publisher.stop();
+    expect(clock.pending).toBe(0);
+  });
+
+  it('verifies a confirmed store at the next closest floodfill, and publishes again when it is missing', async () => {
+    const asked: string[] = [];
+    let answer: 'found' | 'missing' = 'found';
+    const { clock, ourHash, floodfills, sent, publisher } = setup(5, async (ff) => (asked.push(i2pBase64Encode(ff)), answer));
+    const confirmAll = async (run: Promise<unknown>, from: number) => {
+      for (const s of sent.slice(from)) {
+        const m = decodeMessage(s.bytes, 'short');
+        if (m.type === I2npType.DatabaseStore && m.reply) publisher.onDeliveryStatus({ type: I2npType.DeliveryStatus, deliveredMsgId: m.reply.token, timestamp: T0 });
+      }
+      await run;
+    };
+    await confirmAll(publisher.publishNow(), 0);
+    const order = closest(routingKey(ourHash, T0), floodfills, 3).map(i2pBase64Encode);
+    clock.advance(5_000);
+    await new Promise((r) => setImmediate(r));
+    // The third closest: the two closest were stored with and flood to it.
+    expect(asked).toEqual([order[2]]);
+    expect(publisher.counters.verified).toBe(1);
+    // Missing there: published again (soon), and that store is verified in turn.
+    answer = 'missing';
+    const before = sent.length;
+    await confirmAll(publisher.publishNow(), before);
+    clock.advance(5_000);
+    await new Promise((r) => setImmediate(r));
+    expect(publisher.counters.verifyMissing).toBe(1);
+    clock.advance(1_000);
+    await new Promise((r) => setImmediate(r));
+    expect(sent.length).toBe(before + 4);
     publisher.stop();
     expect(clock.pending).toBe(0);
   });
