@@ -97,6 +97,8 @@ export class LocalDestination {
   private current: { leaseSet: LeaseSet2; bytes: Uint8Array; fingerprint: string; at: number; confirmed: boolean; attemptAt: number } | undefined;
   private readonly pendingTokens = new Map<number, number>();
   private readonly remotes = new Map<string, { leaseSet: LeaseSet2; expiresAt: number }>();
+  /** Lookups under way, by destination hash: a burst of sends to a new remote asks once. */
+  private readonly resolving = new Map<string, Promise<LeaseSet2>>();
   /** Which of our LeaseSets each remote has been given (by `published`), so it is bundled once. */
   private readonly sentLeaseSet = new Map<string, number>();
   private readonly handlers = new Set<DataHandler>();
@@ -290,17 +292,23 @@ export class LocalDestination {
     return ls;
   }
 
-  /** A remote destination's LeaseSet2: from what we hold, else looked up. */
+  /** A remote destination's LeaseSet2: from what we hold, else looked up (once for concurrent sends). */
   async resolve(hash: Uint8Array): Promise<LeaseSet2> {
     const k = i2pBase64Encode(hash);
     const now = this.deps.clock.now();
     const held = this.remotes.get(k);
     if (held && held.expiresAt > now + 10_000) return held.leaseSet;
+    const inFlight = this.resolving.get(k);
+    if (inFlight) return inFlight;
     this.counters.lookups++;
-    const bytes = await this.deps.lookupLeaseSet(hash);
-    const ls = bytes ? this.remember(bytes, hash) : undefined;
-    if (!ls) throw new DestinationError('NO_LEASESET', `no LeaseSet found for ${k.slice(0, 8)}…`);
-    return ls;
+    const lookup = (async () => {
+      const bytes = await this.deps.lookupLeaseSet(hash);
+      const ls = bytes ? this.remember(bytes, hash) : undefined;
+      if (!ls) throw new DestinationError('NO_LEASESET', `no LeaseSet found for ${k.slice(0, 8)}…`);
+      return ls;
+    })().finally(() => this.resolving.delete(k));
+    this.resolving.set(k, lookup);
+    return lookup;
   }
 
   /**

@@ -35,7 +35,8 @@ export class ClientNetwork {
     const net = await TestNetwork.create(opts);
     // Floodfills know every router (their search replies and floods need RouterInfos).
     for (const ff of net.floodfills()) {
-      for (const r of net.routers) if (r !== ff) {
+      for (const r of net.routers) {
+        if (r === ff) continue;
         const stored = await ff.netDb.store(encodeRouterInfo(r.ri), { now: net.clock.now(), source: 'test' });
         if (!stored.accepted) throw new Error(`floodfill ${ff.index} refused router ${r.index}: ${stored.reason}`);
       }

@@ -17,6 +17,7 @@ import type { RatchetSessionInfo } from '../../../src/router/garlic/ratchet/sess
 import { I2npType, type I2npMessage } from '../../../src/router/i2np/index.js';
 import { SeededRandom } from '../../../src/router/runtime/index.js';
 import type { OwnTunnel } from '../../../src/router/tunnel/tunnel.js';
+import { TestNetwork } from '../tunnel/network.js';
 import { ClientNetwork, type ClientRouter } from './client-network.js';
 
 const HOPS = { length: 2, quantity: 2, variance: 0 };
@@ -183,9 +184,12 @@ describe('local destinations on a network of six routers, two of them floodfills
     const c = side(cc, cc.destinations.create(undefined, opts, { ratchetThreshold: RATCHET_THRESHOLD }));
     const d = side(cd, cd.destinations.create(undefined, opts, { ratchetThreshold: RATCHET_THRESHOLD }));
     expect(await cn.net.runUntil(() => confirmed(c.dest, d.dest), 60_000)).toBe(true);
+    // The first message: D owes an NSR and, with nothing to say, sends it empty on its timer.
+    await cn.net.drive(c.ep.send(d.dest.hash, enc('c:0'), { kind: 'raw', fromPort: 7, toPort: 0 }));
+    expect(await cn.net.runUntil(() => (c.dest.sessionWith(d.dest.hash) as RatchetSessionInfo | undefined)?.state === 'established', 5_000)).toBe(true);
     const n = 200;
     const pending: Promise<void>[] = [];
-    for (let i = 0; i < n; i++) {
+    for (let i = 1; i < n; i++) {
       pending.push(c.ep.send(d.dest.hash, enc(`c:${i}`), { kind: 'raw', fromPort: 7, toPort: i }));
       if (i % 10 === 9) await cn.net.run(200);
     }
@@ -203,6 +207,7 @@ describe('local destinations on a network of six routers, two of them floodfills
     expect(sc.sendTagSetId).toBeGreaterThanOrEqual(2);
     expect(sd.receiveTagSetId).toBe(sc.sendTagSetId);
     expect(c.dest.counters.undecryptable + d.dest.counters.undecryptable).toBe(0);
+    expect(c.dest.counters.lookups).toBe(1);
     expect(d.dest.counters.lookups).toBe(0);
     cc.destinations.remove(c.dest.hash);
     cd.destinations.remove(d.dest.hash);
@@ -215,6 +220,22 @@ describe('local destinations on a network of six routers, two of them floodfills
     expect(err).toBeInstanceOf(DestinationError);
     expect((err as DestinationError).code).toBe('NO_LEASESET');
     expect(a.dest.counters.lookups).toBe(lookups + 1);
+  });
+
+  it('a burst of sends to a destination not yet resolved looks it up once, and all arrive', async () => {
+    const ce = cn.client(5);
+    const e = side(ce, ce.destinations.create(undefined, { inbound: HOPS, outbound: HOPS }));
+    expect(await cn.net.runUntil(() => confirmed(e.dest), 60_000)).toBe(true);
+    const lookups = a.dest.counters.lookups;
+    const asked = a.client.lookups.asked;
+    const burst = Array.from({ length: 10 }, (_, i) => a.ep.send(e.dest.hash, enc(`burst ${i}`), { kind: 'raw', fromPort: 100, toPort: i }));
+    await cn.net.drive(Promise.all(burst));
+    expect(a.dest.counters.lookups).toBe(lookups + 1);
+    expect(a.client.lookups.asked).toBe(asked + 1);
+    expect(await cn.net.runUntil(() => e.got.length === 10, 30_000)).toBe(true);
+    expect(e.got.map((x) => x.toPort).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(e.dest.counters.undecryptable).toBe(0);
+    ce.destinations.remove(e.dest.hash);
   });
 
   it('republishes with an advancing `published` when the inbound tunnels change, and traffic goes on', async () => {
@@ -313,6 +334,46 @@ describe('local destinations on a network of six routers, two of them floodfills
     const via = { pool, id: tunnelIds[0] } as unknown as OwnTunnel;
     expect(b.client.destinations.route({ type: I2npType.Garlic, msgId: 1, expiration: cn.net.clock.now() + 60_000, data: new Uint8Array(60) } as I2npMessage, via)).toBe(false);
   });
+});
+
+describe('LeaseSet stores no floodfill acknowledged', () => {
+  it('are sent again (the same LeaseSet) until one is, then no more', async () => {
+    const cn = await ClientNetwork.create({ routers: 6, seed: 'store retry', floodfills: [0, 1] });
+    cn.net.start();
+    const ffs = cn.net.floodfills().map((f) => f.b64);
+    let lost = 0;
+    let blocking = true;
+    // Garlic to the floodfills (our stores, wrapped for them at the outbound endpoint) is lost.
+    cn.net.intercept = (_from, to, bytes) => {
+      if (!blocking || !ffs.includes(i2pBase64Encode(to)) || TestNetwork.decode(bytes).type !== I2npType.Garlic) return undefined;
+      lost++;
+      return null;
+    };
+    const c = cn.client(3);
+    const d = c.destinations.create(undefined, { inbound: HOPS, outbound: HOPS });
+    expect(await cn.net.runUntil(() => d.counters.published >= 2, 60_000)).toBe(true);
+    expect(d.counters.confirmed).toBe(0);
+    expect(lost).toBeGreaterThanOrEqual(4);
+    const published = d.leaseSet!.published;
+    blocking = false;
+    expect(await cn.net.runUntil(() => d.counters.confirmed >= 1, 30_000)).toBe(true);
+    // The retry carried the LeaseSet built first, not a new one.
+    expect(d.leaseSet!.published).toBe(published);
+    for (const ff of cn.net.floodfills()) expect(ff.floodfill!.leaseSetHeld(d.hash, cn.net.clock.now())?.published).toBe(published);
+    // Once acknowledged, a LeaseSet is not sent again: only a new one (new leases) is published.
+    const after = d.counters.published;
+    let built = 0;
+    let last = published;
+    await cn.net.runUntil(() => {
+      if (d.leaseSet!.published !== last) {
+        built++;
+        last = d.leaseSet!.published;
+      }
+      return false;
+    }, 60_000);
+    expect(d.counters.published - after).toBe(built);
+    cn.stop();
+  }, 60_000);
 });
 
 describe('Destinations limits', () => {
