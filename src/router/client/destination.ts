@@ -14,7 +14,7 @@ import { buildLeaseSet2, leaseFingerprint } from './lease-set-builder.js';
 /** End-to-end garlic (ecies.rst): what a destination needs from its ratchet engine. */
 export interface EndToEndGarlic {
   encrypt(remote: { staticPublicKey: Uint8Array; id: string }, blocks: PayloadBlock[]): Uint8Array;
-  decrypt(body: Uint8Array): { blocks: PayloadBlock[]; remoteStaticKey?: Uint8Array };
+  decrypt(body: Uint8Array): { blocks: PayloadBlock[]; kind?: string; remoteStaticKey?: Uint8Array };
   expire?(now: number): void;
   /** Remotes owed a ratchet-layer message (an NSR, ACKs, a NextKey) when no traffic goes to them. */
   pendingReplies?(): { staticPublicKey: Uint8Array; remoteId: string | undefined }[];
@@ -72,6 +72,8 @@ const REPUBLISH_MS = 5 * 60_000;
 const CHECK_MS = 1_000;
 /** An unconfirmed store is sent again after this long. */
 const RETRY_MS = 10_000;
+/** An NSR (or a first ES) goes out this soon after its New Session when nothing else does. */
+const REPLY_FLUSH_MS = 100;
 /** Floodfills a LeaseSet is stored with (i2pd stores with one and verifies; two is cheap insurance). */
 const STORE_FLOODFILLS = 2;
 const REMOTE_CACHE_MAX = 1_000;
@@ -128,6 +130,7 @@ export class LocalDestination {
   stop(): void {
     this.stopped = true;
     if (this.timer) this.deps.clock.clearTimer(this.timer);
+    if (this.flushTimer) this.deps.clock.clearTimer(this.flushTimer);
     this.deps.tunnels.closePool(this.poolName);
     this.handlers.clear();
   }
@@ -208,8 +211,9 @@ export class LocalDestination {
     switch (msg.type) {
       case I2npType.Garlic: {
         let blocks: PayloadBlock[];
+        let kind: string | undefined;
         try {
-          ({ blocks } = this.deps.garlic.decrypt(msg.data));
+          ({ blocks, kind } = this.deps.garlic.decrypt(msg.data));
         } catch (e) {
           this.counters.undecryptable++;
           this.deps.log.debug('garlic to destination refused', { b32: this.b32.slice(0, 8), error: (e as Error).message });
@@ -220,6 +224,9 @@ export class LocalDestination {
         const all = cloves(blocks);
         for (const c of all) if (c.message.type === I2npType.DatabaseStore) this.onClove(c);
         for (const c of all) if (c.message.type !== I2npType.DatabaseStore) this.onClove(c);
+        // A New Session wants its reply soon (the remote keeps only its latest handshakes): flush
+        // what the ratchet owes in a moment, if the application has not answered by then.
+        if (kind === 'ns' || kind === 'nsr') this.soonFlush();
         return;
       }
       case I2npType.DeliveryStatus:
@@ -323,6 +330,16 @@ export class LocalDestination {
     const message = { type: I2npType.Data, msgId: this.msgId(), expiration: this.deps.clock.now() + 60_000, payload: data };
     await this.sendCloves(to, [{ type: 'clove', clove: { delivery: { type: 'local' }, message } }]);
     this.counters.sent++;
+  }
+
+  private flushTimer: TimerHandle | undefined;
+
+  private soonFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = this.deps.clock.setTimer(REPLY_FLUSH_MS, () => {
+      this.flushTimer = undefined;
+      this.flushReplies();
+    });
   }
 
   /**

@@ -86,7 +86,7 @@ export interface RatchetEngineOptions {
   dateTimeWindow?: DateTimeWindow;
   /** Most sessions held. Default 1024. */
   maxSessions?: number;
-  /** Most handshakes in progress per remote (our NSs awaiting a reply, their NSs). Default 8. */
+  /** Most handshakes in progress per remote (our NSs awaiting a reply, their NSs). Default 64: a remote answers the newest NS about a second later, and a steady sender must still hold it. */
   maxHandshakesPerRemote?: number;
   /** Most NSRs one session sends before Alice's first ES. Default 64. */
   maxNsrPerSession?: number;
@@ -253,7 +253,7 @@ export class RatchetEngine {
     this.previousTagSetMs = positive('previousTagSetMs', o.previousTagSetMs ?? 180_000);
     this.dateTimeWindow = o.dateTimeWindow ?? DEFAULT_DATETIME_WINDOW;
     this.maxSessions = positive('maxSessions', o.maxSessions ?? 1024);
-    this.maxHandshakesPerRemote = positive('maxHandshakesPerRemote', o.maxHandshakesPerRemote ?? 8);
+    this.maxHandshakesPerRemote = positive('maxHandshakesPerRemote', o.maxHandshakesPerRemote ?? 64);
     this.maxNsrPerSession = positive('maxNsrPerSession', o.maxNsrPerSession ?? 64);
     const ratchetThreshold = o.ratchetThreshold ?? 4096;
     if (!Number.isInteger(ratchetThreshold) || ratchetThreshold < 1 || ratchetThreshold > 65533) {
