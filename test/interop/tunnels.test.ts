@@ -63,7 +63,7 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
       return t.inbound >= 1 && t.outbound >= 1;
     }, 60_000);
     const r = await ours.call<TrialResult>('tunnels.trial', { count: TRIAL_TUNNELS, hops: 3, concurrency: 4, peers: i2pdHashes }, 300_000);
-    console.log(`all-i2pd 3-hop builds: ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}), rejected ${r.rejected}, timed out ${r.timedOut}; tests ${r.testsOk} ok, ${r.testsFailed} failed; build ms median ${median(r.buildMs)}`);
+    console.log(`all-i2pd 3-hop builds: ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}), rejected ${r.rejected}, timed out ${r.timedOut}; tests ${r.testsOk} ok, ${r.testsFailed} failed (${r.testsRetried} needed a second try with another partner tunnel); build ms median ${median(r.buildMs)}`);
     expect(r.attempted).toBe(TRIAL_TUNNELS);
     expect(r.succeeded / r.attempted).toBeGreaterThanOrEqual(0.8);
     expect(r.testsOk + r.testsFailed).toBe(r.succeeded);

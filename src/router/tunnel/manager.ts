@@ -94,6 +94,8 @@ export interface TrialResult {
   other: number;
   testsOk: number;
   testsFailed: number;
+  /** Tests that failed once and were tried again with another partner tunnel. */
+  testsRetried: number;
   buildMs: number[];
 }
 
@@ -508,7 +510,7 @@ export class TunnelManager {
    * selection), `concurrency` at a time; each built tunnel is tested once, then dropped.
    */
   async trial(opts: { count: number; hops: number; concurrency?: number; peers?: Uint8Array[] }): Promise<TrialResult> {
-    const result: TrialResult = { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, other: 0, testsOk: 0, testsFailed: 0, buildMs: [] };
+    const result: TrialResult = { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, other: 0, testsOk: 0, testsFailed: 0, testsRetried: 0, buildMs: [] };
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < opts.count && this.running) {
@@ -531,10 +533,17 @@ export class TunnelManager {
         result.succeeded++;
         result.buildMs.push(o.ms);
         const t = o.tunnel;
-        const r =
+        const test = () =>
           t.direction === 'outbound'
-            ? await this.runTest(t, this.exploratory.pickInbound() ?? this.zeroHopInbound)
-            : await this.runTest(this.exploratory.pickOutbound() ?? this.zeroHopOutbound, t);
+            ? this.runTest(t, this.exploratory.pickInbound() ?? this.zeroHopInbound)
+            : this.runTest(this.exploratory.pickOutbound() ?? this.zeroHopOutbound, t);
+        // A test measures a pair: when it fails, the partner may be the broken one, so one more
+        // try with another partner (as a pool retests before dropping a tunnel).
+        let r = await test();
+        if (!r.ok) {
+          result.testsRetried++;
+          r = await test();
+        }
         if (r.ok) result.testsOk++;
         else result.testsFailed++;
         this.forget(t);
