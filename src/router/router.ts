@@ -184,12 +184,9 @@ export class Router {
       random: this.random,
       ourHash: identity.keys.hash,
       routerInfo: () => this.routerInfo().bytes,
-      floodfills: () => this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).map((e) => e.hash),
+      floodfills: () => this.floodfillHashes(),
       send: (to, bytes) => this.transport.send(to, bytes),
-      wrap: (to, message) => {
-        const ri = this.netDb.get(to)?.routerInfo;
-        return ri ? wrapForRouter(ri, message, this.clock.now(), this.random) : undefined;
-      },
+      wrap: (to, message) => this.wrapFor(to, message),
       log: this.log.child('netdb'),
       verify: async (ff) => {
         const r = await this.askFloodfill(ff, identity.keys.hash, 'routerinfo', 10_000);
@@ -199,7 +196,7 @@ export class Router {
     const lookupDeps: IterativeLookupDeps = {
       now,
       ourHash: identity.keys.hash,
-      floodfills: () => this.netDb.all().filter((e) => isFloodfill(e.routerInfo)).map((e) => e.hash),
+      floodfills: () => this.floodfillHashes(),
       has: (h) => this.netDb.has(h),
       ask: (ff, key, type, timeoutMs) => this.askFloodfill(ff, key, type, timeoutMs),
       storeRouterInfo: async (hash, data) => {
@@ -277,10 +274,7 @@ export class Router {
         if (!this.destinations.route(msg, via)) this.inbound.onTunnelMessage(identity.keys.hash, msg);
       },
       registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
-      wrapForRouter: (to, message) => {
-        const ri = this.netDb.get(to)?.routerInfo;
-        return ri ? wrapForRouter(ri, message, this.clock.now(), this.random) : undefined;
-      },
+      wrapForRouter: (to, message) => this.wrapFor(to, message),
       fragment: (messages) => buildTunnelBlocks(messages, this.random),
       exploratory: {
         name: 'exploratory',
@@ -384,6 +378,12 @@ export class Router {
     const r = await this.tunnelLookups.lookup(ff, key, via, 'routerinfo', timeoutMs);
     const names = (t: { hops: readonly { hash: Uint8Array }[] }) => t.hops.map((h) => i2pBase64Encode(h.hash));
     return { ...r, floodfill: i2pBase64Encode(ff), outboundHops: names(outbound), inboundHops: names(inbound) };
+  }
+
+  /** A message for a router in garlic to its key (ecies-routers.rst); undefined when we lack its RouterInfo. */
+  private wrapFor(to: Uint8Array, message: I2npMessage): Uint8Array | undefined {
+    const ri = this.netDb.get(to)?.routerInfo;
+    return ri ? wrapForRouter(ri, message, this.clock.now(), this.random) : undefined;
   }
 
   private floodfillHashes(): Uint8Array[] {
