@@ -104,7 +104,11 @@ describe('anon-router top of a running router', () => {
   /** Runs `top` on a pseudo-terminal, sends `key` once the view has redrawn, and resolves with its exit code and output. */
   function liveTop(key: string): Promise<{ code: number | null; out: string }> {
     const cmd = `stty cols 110 rows 30; exec '${process.execPath}' '${resolve(ROOT, 'bin/anon-router.js')}' top --interval 200 --home '${home}'`;
-    const p = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+    // ink draws nothing but the last frame when it sees CI set (is-in-ci): this test is about
+    // the live view on a terminal, so the pseudo-terminal's environment does not claim CI.
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm' };
+    for (const k of ['CI', 'CONTINUOUS_INTEGRATION']) delete env[k];
+    const p = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let out = '';
     let repeat: NodeJS.Timeout | undefined;
     const kill = setTimeout(() => p.kill('SIGKILL'), 40_000);
