@@ -8,8 +8,16 @@ import { ROOT, runCli, spawn } from '../helpers/cli.js';
 const tmp = mkdtempSync(join(tmpdir(), 'anon-e2e-names-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const A = i2pBase64Encode(encodeDestination(createPrivateKeys().destination));
-const B = i2pBase64Encode(encodeDestination(createPrivateKeys().destination));
+/** A fresh destination in I2P base64; `dash`: one that starts with '-' (it must not read as a flag). */
+function destination(dash = false): string {
+  for (let i = 0; i < 10_000; i++) {
+    const d = i2pBase64Encode(encodeDestination(createPrivateKeys().destination));
+    if (!dash || d.startsWith('-')) return d;
+  }
+  throw new Error('no destination starting with - in 10,000 tries');
+}
+const A = destination(true);
+const B = destination();
 const b32Of = (d: string) => b32FromHash(keysAndCertHash(decodeDestination(i2pBase64Decode(d))));
 
 const names = (home: string, ...args: string[]) => runCli('anon-router', ['names', ...args, '--home', home]);

@@ -19,7 +19,9 @@ Exit codes: 0 added (or already there), 1 failure (the name is taken, the home i
   };
 
   async run(): Promise<unknown> {
-    const { args, flags } = await this.parse(NamesAddCommand);
+    const { protectBase64Args } = await import('../../../cli/base64-args.js');
+    // A destination may start with '-' (I2P base64): keep it from being read as a flag.
+    const { args, flags } = await this.parse(NamesAddCommand, protectBase64Args(this.argv));
     const { callNames } = await import('../../../cli/names.js');
     const r = (await callNames(flags.home, 'names.add', { name: args.name, destination: args.dest, replace: flags.replace })) as { name: string; b32: string; status: string };
     if (!this.jsonEnabled()) {
