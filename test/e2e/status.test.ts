@@ -1,11 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routerStatus } from '../../src/router/api/control/client.js';
-import { routerPaths } from '../../src/router/home.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { startLocalRouter, type LocalRouter } from '../helpers/local-router.js';
+import { runCli } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'anon-e2e-status-'));
 
@@ -28,35 +26,14 @@ describe('anon-router status without a router', () => {
 
 describe('anon-router status of a running router', () => {
   const home = join(tmp, 'running');
-  const port = 40000 + Math.floor(Math.random() * 10000);
-  let child: ChildProcess;
-  let exited: Promise<void>;
+  let router: LocalRouter | undefined;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [resolve(ROOT, 'bin/anon-router.js'), 'start', '--home', home, '--host', '127.0.1.200', '--port', String(port), '--netid', '99', '--testnet'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    exited = new Promise((r) => child.once('exit', () => r()));
-    // Ready when its control socket answers (not when it prints something): bounded.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`anon-router start exited ${child.exitCode}: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`anon-router start did not answer status within 20 s: ${stderr}`);
-      try {
-        await routerStatus(routerPaths(home).controlSocket, { timeoutMs: 1_000 });
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    router = await startLocalRouter(home, '127.0.1.200');
   }, 30_000);
 
   afterAll(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
+    await router?.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -65,13 +42,13 @@ describe('anon-router status of a running router', () => {
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
     expect(s).toMatchObject({
-      pid: child.pid,
+      pid: router!.pid,
       home,
       version: expect.stringMatching(/^0\.9\.\d+$/),
       netId: 99,
       testnet: true,
       floodfill: false,
-      ntcp2: { host: '127.0.1.200', port },
+      ntcp2: { host: '127.0.1.200', port: router!.port },
     });
     expect(s.identity.hash).toMatch(/^[A-Za-z0-9~-]{43}=$/);
     expect(s.identity.shortId).toBe(s.identity.hash.slice(0, 6));
@@ -88,10 +65,10 @@ describe('anon-router status of a running router', () => {
     const json = JSON.parse(runCli('anon-router', ['status', '--json', '--home', home]).stdout);
     const r = runCli('anon-router', ['status', '--home', home]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^router\\s+running, pid ${child.pid}, up `, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^router\\s+running, pid ${router!.pid}, up `, 'm'));
     expect(r.stdout).toContain(json.identity.hash);
     expect(r.stdout).toMatch(/^network\s+netId 99 \(testnet\)$/m);
-    expect(r.stdout).toMatch(new RegExp(`^ntcp2\\s+127\\.0\\.1\\.200:${port}, `, 'm'));
+    expect(r.stdout).toMatch(new RegExp(`^ntcp2\\s+127\\.0\\.1\\.200:${router!.port}, `, 'm'));
     expect(r.stdout).toMatch(/^peers\s+\d+ known, \d+ connected$/m);
     // One column for the values.
     const cols = new Set(r.stdout.trim().split('\n').map((l) => /^\S+(?: \S+)* {2,}/.exec(l)?.[0].length));

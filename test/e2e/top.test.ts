@@ -1,10 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routerStatus } from '../../src/router/api/control/client.js';
-import { routerPaths } from '../../src/router/home.js';
+import { startLocalRouter, type LocalRouter } from '../helpers/local-router.js';
 import { ROOT, runCli } from '../helpers/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'anon-e2e-top-'));
@@ -30,34 +29,14 @@ describe('anon-router top without a router', () => {
 
 describe('anon-router top of a running router', () => {
   const home = join(tmp, 'running');
-  const port = 40000 + Math.floor(Math.random() * 10000);
-  let child: ChildProcess;
-  let exited: Promise<void>;
+  let router: LocalRouter | undefined;
 
   beforeAll(async () => {
-    child = spawn(process.execPath, [resolve(ROOT, 'bin/anon-router.js'), 'start', '--home', home, '--host', '127.0.1.201', '--port', String(port), '--netid', '99', '--testnet'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    let stderr = '';
-    child.stderr!.on('data', (d) => (stderr += d));
-    exited = new Promise((r) => child.once('exit', () => r()));
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (child.exitCode !== null) throw new Error(`anon-router start exited ${child.exitCode}: ${stderr}`);
-      if (Date.now() > deadline) throw new Error(`anon-router start did not answer status within 20 s: ${stderr}`);
-      try {
-        await routerStatus(routerPaths(home).controlSocket, { timeoutMs: 1_000 });
-        break;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    router = await startLocalRouter(home, '127.0.1.201');
   }, 30_000);
 
   afterAll(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-    await exited;
+    await router?.stop();
     rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -89,7 +68,7 @@ describe('anon-router top of a running router', () => {
     const r = runCli('anon-router', ['top', '--json', '--home', home]);
     expect(r.status, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s.pid).toBe(child.pid);
+    expect(s.pid).toBe(router!.pid);
     expect(s.identity.hash).toMatch(/^[A-Za-z0-9~-]{43}=$/);
     for (const n of [s.tunnels.inbound, s.tunnels.outbound, s.tunnels.participating, s.tunnels.builds.attempted]) expect(Number.isInteger(n) && n >= 0).toBe(true);
     expect(Array.isArray(s.bandwidth.history.in)).toBe(true);
