@@ -1,5 +1,5 @@
 import { keysAndCertHash, type Destination } from '../data/index.js';
-import { decodeI2cpPayload, encodeI2cpPayload, PROTO_DATAGRAM, PROTO_DATAGRAM_RAW } from './i2cp-payload.js';
+import { encodeI2cpPayload, PROTO_DATAGRAM, PROTO_DATAGRAM_RAW, type I2cpPayload } from './i2cp-payload.js';
 import { encodeDatagram1, encodeRawDatagram, openDatagram1, signDatagram1 } from './datagram.js';
 import type { LocalDestination } from './destination.js';
 
@@ -30,10 +30,10 @@ export interface DatagramCounters {
 export class DatagramEndpoint {
   readonly counters: DatagramCounters = { sent: 0, received: 0, refused: 0 };
   private readonly handlers = new Set<(d: ReceivedDatagram) => void>();
-  private readonly off: () => void;
+  private readonly offs: (() => void)[];
 
   constructor(private readonly dest: LocalDestination) {
-    this.off = dest.onData((data) => this.onData(data));
+    this.offs = [dest.onPayload(PROTO_DATAGRAM, (p) => this.onPayload(p)), dest.onPayload(PROTO_DATAGRAM_RAW, (p) => this.onPayload(p))];
   }
 
   onDatagram(h: (d: ReceivedDatagram) => void): () => void {
@@ -50,14 +50,7 @@ export class DatagramEndpoint {
     this.counters.sent++;
   }
 
-  private onData(data: Uint8Array): void {
-    let p;
-    try {
-      p = decodeI2cpPayload(data);
-    } catch {
-      this.counters.refused++;
-      return;
-    }
+  private onPayload(p: I2cpPayload): void {
     let d: ReceivedDatagram;
     if (p.protocol === PROTO_DATAGRAM) {
       try {
@@ -70,14 +63,14 @@ export class DatagramEndpoint {
     } else if (p.protocol === PROTO_DATAGRAM_RAW) {
       d = { kind: 'raw', fromPort: p.sourcePort, toPort: p.destPort, payload: p.payload };
     } else {
-      return; // streaming and the rest belong to other handlers
+      return;
     }
     this.counters.received++;
     for (const h of this.handlers) h(d);
   }
 
   close(): void {
-    this.off();
+    for (const off of this.offs) off();
     this.handlers.clear();
   }
 }

@@ -9,6 +9,7 @@ import type { TunnelManager } from '../tunnel/manager.js';
 import type { TunnelPool, PoolSide } from '../tunnel/pool.js';
 import type { InboundTunnel, OutboundTunnel } from '../tunnel/tunnel.js';
 import { destinationB32, destinationHash, type DestinationKeys } from './destination-keys.js';
+import { decodeI2cpPayload, type I2cpPayload } from './i2cp-payload.js';
 import { buildLeaseSet2, leaseFingerprint } from './lease-set-builder.js';
 
 /** End-to-end garlic (ecies.rst): what a destination needs from its ratchet engine. */
@@ -60,6 +61,9 @@ export interface DestinationDeps {
 /** What an application receives: an I2NP Data payload (I2CP-framed) from the garlic layer. */
 export type DataHandler = (payload: Uint8Array) => void;
 
+/** What a protocol handler (streaming, datagrams) receives: the I2CP payload, decoded once. */
+export type PayloadHandler = (payload: I2cpPayload) => void;
+
 export interface PublishCounters {
   published: number;
   confirmed: number;
@@ -86,7 +90,7 @@ export class LocalDestination {
   readonly hash: Uint8Array;
   readonly b32: string;
   readonly pool: TunnelPool;
-  readonly counters: PublishCounters & { received: number; sent: number; undecryptable: number; lookups: number } = {
+  readonly counters: PublishCounters & { received: number; sent: number; undecryptable: number; undecodable: number; unhandled: number; lookups: number } = {
     published: 0,
     confirmed: 0,
     lastPublished: 0,
@@ -94,6 +98,8 @@ export class LocalDestination {
     received: 0,
     sent: 0,
     undecryptable: 0,
+    undecodable: 0,
+    unhandled: 0,
     lookups: 0,
   };
   private current: { leaseSet: LeaseSet2; bytes: Uint8Array; fingerprint: string; at: number; confirmed: boolean; attemptAt: number } | undefined;
@@ -104,6 +110,7 @@ export class LocalDestination {
   /** Which of our LeaseSets each remote has been given (by `published`), so it is bundled once. */
   private readonly sentLeaseSet = new Map<string, number>();
   private readonly handlers = new Set<DataHandler>();
+  private readonly protocolHandlers = new Map<number, Set<PayloadHandler>>();
   /** A remote's X25519 key (hex) → its destination hash, from the LeaseSets we hold. */
   private readonly byKey = new Map<string, Uint8Array>();
   private timer: TimerHandle | undefined;
@@ -133,11 +140,21 @@ export class LocalDestination {
     if (this.flushTimer) this.deps.clock.clearTimer(this.flushTimer);
     this.deps.tunnels.closePool(this.poolName);
     this.handlers.clear();
+    this.protocolHandlers.clear();
   }
 
+  /** Every Data payload, still I2CP-framed (gzip). */
   onData(h: DataHandler): () => void {
     this.handlers.add(h);
     return () => this.handlers.delete(h);
+  }
+
+  /** The Data payloads of one I2CP protocol (6 streaming, 17/18 datagrams), unframed once for all. */
+  onPayload(protocol: number, h: PayloadHandler): () => void {
+    let set = this.protocolHandlers.get(protocol);
+    if (!set) this.protocolHandlers.set(protocol, (set = new Set()));
+    set.add(h);
+    return () => set.delete(h);
   }
 
   /** Our current LeaseSet2 (undefined before the first inbound tunnel exists). */
@@ -248,6 +265,7 @@ export class LocalDestination {
       this.counters.received++;
       const data = m.payload.subarray(4);
       for (const h of this.handlers) h(data);
+      if (this.protocolHandlers.size > 0) this.dispatchPayload(data);
     } else if (m.type === I2npType.DatabaseStore) {
       // The peer bundled its LeaseSet: keep it, so replies need no lookup.
       this.rememberLeaseSetStore(m.payload);
@@ -256,6 +274,22 @@ export class LocalDestination {
       const id = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.length).getUint32(0);
       this.confirm(id);
     }
+  }
+
+  private dispatchPayload(data: Uint8Array): void {
+    let p: I2cpPayload;
+    try {
+      p = decodeI2cpPayload(data);
+    } catch {
+      this.counters.undecodable++;
+      return;
+    }
+    const set = this.protocolHandlers.get(p.protocol);
+    if (!set || set.size === 0) {
+      this.counters.unhandled++;
+      return;
+    }
+    for (const h of set) h(p);
   }
 
   /** A floodfill acknowledged one of our stores (the DeliveryStatus carries our reply token). */

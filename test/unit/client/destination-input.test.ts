@@ -97,15 +97,18 @@ describe("a destination's garlic input", () => {
     expect(got).toHaveLength(n + 1);
     expect(got[n]).toMatchObject({ kind: 'repliable', fromPort: 80, toPort: 8080, fromHash: destinationHash(from.destination) });
     const refused = ep.counters.refused;
+    const undecodable = d.counters.undecodable;
     const tampered = signed.slice();
     tampered[tampered.length - 1] ^= 1;
     deliver(dataClove(lengthPrefixed(encodeI2cpPayload({ protocol: PROTO_DATAGRAM, sourcePort: 1, destPort: 2, payload: tampered }))));
     deliver(dataClove(lengthPrefixed(rnd.bytes(40))));
-    expect(ep.counters.refused).toBe(refused + 2);
+    // The bad signature is the endpoint's to refuse; bytes that are no I2CP payload, the destination's.
+    expect(ep.counters.refused).toBe(refused + 1);
+    expect(d.counters.undecodable).toBe(undecodable + 1);
     const received = ep.counters.received;
     deliver(dataClove(lengthPrefixed(encodeI2cpPayload({ protocol: PROTO_STREAMING, sourcePort: 1, destPort: 2, payload: enc('syn') }))));
     expect(ep.counters.received).toBe(received);
-    expect(ep.counters.refused).toBe(refused + 2);
+    expect(ep.counters.refused).toBe(refused + 1);
     expect(got).toHaveLength(n + 1);
   });
 
