@@ -4,6 +4,8 @@
 // our router is the only floodfill left, and i2pd's HTTP proxy still reaches the eepsite: the
 // eepsite's LeaseSet2 is stored with us and looked up from us. (Before our router answered
 // tunnel builds, i2pd soon profiled it as bad and stopped storing with it.)
+// Before the i2pd floodfill is stopped, what i2pd stores with us is flooded to it, and our
+// store verification asks it for the entry some seconds later.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +20,16 @@ const I2PD_ROUTERS = 5;
 
 interface NetdbStats {
   routerInfos: number;
-  floodfill: { lookups: number; found: number; notFound: number; stores: number; floods: number; leaseSetsStored: number; refused: number };
+  floodfill: {
+    lookups: number;
+    found: number;
+    notFound: number;
+    stores: number;
+    floods: number;
+    leaseSetsStored: number;
+    refused: number;
+    floodVerify: { scheduled: number; verified: number; missing: number; failed: number; skipped: number };
+  };
   inbound: { garlicOpened: number; garlicRefused: number; routerInfosAccepted: number };
 }
 
@@ -41,8 +52,6 @@ describeWithI2pd('our floodfill serving i2pd', () => {
     ourHash = status.identity.hash;
     expect(status.caps).toMatch(/f/);
     await waitFor('sessions with the i2pd routers', async () => (await ours.status()).peers.connected >= 3, 30_000);
-    // From now on we are the only floodfill.
-    net.stopRouter(1);
   });
 
   afterAll(async () => {
@@ -52,6 +61,24 @@ describeWithI2pd('our floodfill serving i2pd', () => {
   });
 
   const stats = () => ours.call<NetdbStats>('netdb.stats');
+
+  it('floods what i2pd stores with us to the i2pd floodfill, and verifies there that it holds it', async () => {
+    try {
+      const s = await waitFor('a flooded store verified at the i2pd floodfill', async () => {
+        const st = await stats();
+        return st.floodfill.floodVerify.verified >= 1 ? st : undefined;
+      }, 180_000, 2_000);
+      const v = s.floodfill.floodVerify;
+      console.log(`flooded ${s.floodfill.floods} store(s) of ${s.floodfill.stores}; verification: ${JSON.stringify(v)}`);
+      expect(s.floodfill.floods).toBeGreaterThanOrEqual(1);
+      // Every flood of a store names one verification (or a skip, over the rate); each ends once.
+      expect(v.scheduled).toBeGreaterThanOrEqual(v.verified + v.missing + v.failed);
+      expect(v.scheduled + v.skipped).toBeLessThanOrEqual(s.floodfill.stores);
+    } finally {
+      // From now on we are the only floodfill.
+      net.stopRouter(1);
+    }
+  }, 200_000);
 
   it("opens i2pd's garlic (Noise N to our router key), takes its RouterInfo stores and answers its lookups", async () => {
     const s = await waitFor(

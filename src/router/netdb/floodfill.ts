@@ -16,6 +16,8 @@ import type { PayloadBlock } from '../garlic/payload.js';
 import { closest, routingKey } from './routing-key.js';
 import type { RouterInfoStore } from './router-info-store.js';
 import type { LeaseSetStore } from './lease-set-store.js';
+import type { Logger } from '../log.js';
+import type { FloodVerifier, FloodVerifyCounters } from './flood-verifier.js';
 
 /**
  * What a floodfill answers (network-database.html): a lookup gets the entry (DatabaseStore) or
@@ -44,8 +46,21 @@ export const SEARCH_REPLY_PEERS = 3;
 
 export type LookupRefusal = 'elgamal-reply-unsupported';
 
+export interface FloodfillCounters {
+  lookups: number;
+  found: number;
+  notFound: number;
+  refused: number;
+  stores: number;
+  floods: number;
+  leaseSetsStored: number;
+  ourRouterInfoServed: number;
+  /** Store verification of what we flooded (all zero without a verifier). */
+  floodVerify: FloodVerifyCounters;
+}
+
 export class Floodfill {
-  readonly counters = { lookups: 0, found: 0, notFound: 0, refused: 0, stores: 0, floods: 0, leaseSetsStored: 0, ourRouterInfoServed: 0 };
+  readonly counters: FloodfillCounters;
 
   constructor(
     private readonly deps: {
@@ -56,8 +71,19 @@ export class Floodfill {
       ourRouterInfo: () => Uint8Array;
       random: RandomSource;
       now: () => number;
+      /** Checks, some time after a flood, that a floodfill we flooded to holds the entry. */
+      verifier?: FloodVerifier;
+      /** Each lookup answered, at debug level (which key, for whom, what answer). */
+      log?: Logger;
     },
-  ) {}
+  ) {
+    const floodVerify = deps.verifier?.counters ?? { scheduled: 0, verified: 0, missing: 0, failed: 0, skipped: 0 };
+    this.counters = { lookups: 0, found: 0, notFound: 0, refused: 0, stores: 0, floods: 0, leaseSetsStored: 0, ourRouterInfoServed: 0, floodVerify };
+  }
+
+  private answered(lookup: DatabaseLookup, answer: string): void {
+    this.deps.log?.debug('lookup answered', { key: i2pBase64Encode(lookup.key), from: i2pBase64Encode(lookup.from), type: lookup.lookupType, answer });
+  }
 
   private envelope(body: I2npBody): I2npMessage {
     return { ...body, msgId: 1 + this.deps.random.int(0xfffffffe), expiration: this.deps.now() + 60_000 } as I2npMessage;
@@ -82,6 +108,7 @@ export class Floodfill {
       const ls = this.deps.leaseSets.get(lookup.key, this.deps.now());
       if (ls) {
         this.counters.found++;
+        this.answered(lookup, 'leaseset');
         const store: DatabaseStore = { type: I2npType.DatabaseStore, key: lookup.key, storeType: StoreType.LeaseSet2, data: ls.bytes };
         return { delivery, message: this.envelope(store), replyKey };
       }
@@ -92,6 +119,7 @@ export class Floodfill {
     if (entry) {
       this.counters.found++;
       if (ours) this.counters.ourRouterInfoServed++;
+      this.answered(lookup, 'routerinfo');
       const store: DatabaseStore = { type: I2npType.DatabaseStore, key: lookup.key, storeType: StoreType.RouterInfo, data: gzipRouterInfo(entry) };
       return { delivery, message: this.envelope(store), replyKey };
     }
@@ -105,7 +133,13 @@ export class Floodfill {
       .filter((e) => isFloodfill(e.routerInfo) === wantFloodfills && !isExcluded(e.hash))
       .map((e) => e.hash);
     const peers = closest(routingKey(lookup.key, this.deps.now()), candidates, SEARCH_REPLY_PEERS);
+    this.answered(lookup, 'searchReply');
     return { delivery, message: this.envelope({ type: I2npType.DatabaseSearchReply, key: lookup.key, peers, from: this.deps.ourHash }), replyKey };
+  }
+
+  /** Pending store verifications are dropped. */
+  stop(): void {
+    this.deps.verifier?.stop();
   }
 
   /** The LeaseSet2 we hold for a destination, if any (and not expired). */
@@ -126,6 +160,7 @@ export class Floodfill {
    * entry (new or a duplicate), and, for a new entry, the flood to the closest other floodfills
    * (only for stores that asked for a reply: those come from the publisher itself, never from
    * another flood). A refused store gets nothing: an acknowledgement would say we keep it.
+   * With a verifier, one of the floodfills flooded to is later asked whether it holds the entry.
    */
   afterStore(store: DatabaseStore, outcome: 'accepted' | 'duplicate' | 'refused', from: Uint8Array): Outgoing[] {
     const out: Outgoing[] = [];
@@ -139,11 +174,13 @@ export class Floodfill {
       .all()
       .filter((e) => isFloodfill(e.routerInfo) && !equalBytes(e.hash, from) && !equalBytes(e.hash, store.key))
       .map((e) => e.hash);
-    for (const ff of closest(routingKey(store.key, this.deps.now()), others, FLOOD_COUNT)) {
+    const targets = closest(routingKey(store.key, this.deps.now()), others, FLOOD_COUNT);
+    for (const ff of targets) {
       this.counters.floods++;
       const flood: DatabaseStore = { type: I2npType.DatabaseStore, key: store.key, storeType: store.storeType, data: store.data };
       out.push({ delivery: { kind: 'router', to: ff }, message: this.envelope(flood) });
     }
+    this.deps.verifier?.flooded(store.key, store.storeType, store.data, targets);
     return out;
   }
 }

@@ -7,6 +7,7 @@ import { closest, routingKey } from '../../../src/router/netdb/routing-key.js';
 import { RouterInfoStore } from '../../../src/router/netdb/router-info-store.js';
 import { LeaseSetStore } from '../../../src/router/netdb/lease-set-store.js';
 import { seededRandom } from '../../../src/router/runtime/index.js';
+import { createLogger } from '../../../src/router/log.js';
 import { openMemoryStorage } from '../../../src/state/index.js';
 import { makeRouterInfo, testKeys } from './helpers.js';
 import { decryptWithTag } from '../../../src/router/garlic/router-garlic.js';
@@ -154,5 +155,24 @@ describe('Floodfill', () => {
     // A duplicate is acknowledged (we hold it) but not flooded again; a refused store gets nothing.
     expect(ff.afterStore(store, 'duplicate', publisher.keys.hash)).toHaveLength(1);
     expect(ff.afterStore(store, 'refused', publisher.keys.hash)).toEqual([]);
+  });
+
+  it('logs each answered lookup at debug level: the key, the asker, and what it got', async () => {
+    const { all, us, ours } = await setup(4, 2);
+    const netDb = new RouterInfoStore({ storage: await openMemoryStorage({ schema: 1 }), netId: NETID, ownHash: us.hash });
+    for (const r of all) await netDb.store(r.bytes, { now: NOW, source: 'test' });
+    const logged: string[] = [];
+    const log = createLogger((l) => logged.push(l), { level: 'debug', now: () => NOW });
+    const ff = new Floodfill({ ourHash: us.hash, netDb, leaseSets: new LeaseSetStore(), ourRouterInfo: () => ours, random: seededRandom(new Uint8Array([2])), now: () => NOW, log });
+    const asker = all[3].keys.hash;
+    ff.answerLookup(lookup(all[2].keys.hash, asker));
+    ff.answerLookup(lookup(new Uint8Array(32).fill(7), asker));
+    expect(logged).toHaveLength(2);
+    expect(logged[0]).toContain(`key=${JSON.stringify(i2pBase64Encode(all[2].keys.hash))}`);
+    expect(logged[0]).toContain(`from=${JSON.stringify(i2pBase64Encode(asker))}`);
+    expect(logged[0]).toMatch(/type=routerinfo answer=routerinfo$/);
+    expect(logged[1]).toMatch(/answer=searchReply$/);
+    // Without a verifier, the verification counters stay at zero.
+    expect(ff.counters.floodVerify).toEqual({ scheduled: 0, verified: 0, missing: 0, failed: 0, skipped: 0 });
   });
 });
