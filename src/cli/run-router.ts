@@ -1,8 +1,9 @@
 import { CommandFailure, EXIT } from './exit-codes.js';
-import { RouterConfigError } from '../router/config.js';
+import { RouterConfigError, type HttpProxyConfig } from '../router/config.js';
 import { createLogger, type Logger, type LogLevel } from '../router/log.js';
 import { Router } from '../router/router.js';
 import { AddressPolicyError } from '../router/transport/address-policy.js';
+import type { SamConfig } from '../router/api/sam/router-sam.js';
 
 export interface ForegroundOptions {
   home: string;
@@ -18,6 +19,8 @@ export interface ForegroundOptions {
   tunnelLength?: number;
   tunnelQuantity?: number;
   reseed?: string;
+  httpProxy?: Partial<HttpProxyConfig>;
+  sam?: Partial<SamConfig>;
   logLevel: LogLevel;
 }
 
@@ -60,6 +63,8 @@ function openRouter(o: ForegroundOptions, log: Logger): Promise<Router> {
       ...(o.tunnelLength !== undefined && { tunnelLength: o.tunnelLength }),
       ...(o.tunnelQuantity !== undefined && { tunnelQuantity: o.tunnelQuantity }),
       ntcp2: { ...(o.host !== undefined && { host: o.host }), ...(o.port !== undefined && { port: o.port }) },
+      ...(o.httpProxy && { httpProxy: o.httpProxy }),
+      ...(o.sam && { sam: o.sam }),
     },
   });
 }

@@ -1,7 +1,9 @@
+import { isIP } from 'node:net';
 import { jsonCodec, RouterSublevels, type Storage } from '../state/index.js';
 import { BANDWIDTH_CLASSES, bandwidthClass, type BandwidthClass } from './identity/caps.js';
 import { MAIN_NET_ID } from './identity/version.js';
 import { checkRouterAddress } from './transport/address-policy.js';
+import { SAM_DEFAULTS, type SamConfig } from './api/sam/router-sam.js';
 
 /**
  * What the user chose for this router, kept in its LevelDB (`config`), so that flags given to
@@ -23,6 +25,10 @@ export interface RouterConfig {
   /** The exploratory pool: hops per tunnel (0..7) and tunnels each way (1..16). */
   tunnelLength: number;
   tunnelQuantity: number;
+  /** The HTTP proxy for browsers (api/http-proxy): .i2p sites only, no outproxy. */
+  httpProxy: HttpProxyConfig;
+  /** The SAM v3 bridge for applications (api/sam): TCP control port and UDP datagram port. */
+  sam: SamConfig;
   ntcp2: {
     /** The address we publish and bind; none means we dial out but are not reachable (caps U). */
     host?: string;
@@ -30,6 +36,18 @@ export interface RouterConfig {
     port: number;
   };
 }
+
+export interface HttpProxyConfig {
+  enabled: boolean;
+  /** An IP literal (names are never resolved); loopback by default. */
+  host: string;
+  port: number;
+  /** Hops of the proxy destination's tunnels, each way (0..7). */
+  hops: number;
+}
+
+/** Configs saved before the proxy existed get these. */
+export const HTTP_PROXY_DEFAULTS: HttpProxyConfig = { enabled: true, host: '127.0.0.1', port: 4444, hops: 3 };
 
 export class RouterConfigError extends Error {
   override readonly name = 'RouterConfigError';
@@ -39,7 +57,7 @@ export class RouterConfigError extends Error {
 export const TUNNEL_DEFAULTS = { transit: true, sharePercent: 80, maxParticipating: 2000, tunnelLength: 2, tunnelQuantity: 2 } as const;
 
 export function defaultRouterConfig(random: (maxExclusive: number) => number): RouterConfig {
-  return { netId: MAIN_NET_ID, testnet: false, sharedKBps: 128, floodfill: false, ...TUNNEL_DEFAULTS, ntcp2: { port: 9111 + random(30777 - 9111) } };
+  return { netId: MAIN_NET_ID, testnet: false, sharedKBps: 128, floodfill: false, ...TUNNEL_DEFAULTS, httpProxy: { ...HTTP_PROXY_DEFAULTS }, sam: { ...SAM_DEFAULTS }, ntcp2: { port: 9111 + random(30777 - 9111) } };
 }
 
 export function validateNetId(netId: number): number {
@@ -63,6 +81,21 @@ function pickDefined<T extends object, K extends keyof T>(o: T, keys: K[]): Part
   return out;
 }
 
+function parseHttpProxyConfig(v: unknown): HttpProxyConfig {
+  const p = { ...HTTP_PROXY_DEFAULTS, ...(typeof v === 'object' && v !== null ? (v as Partial<HttpProxyConfig>) : {}) };
+  if (typeof p.enabled !== 'boolean') throw new RouterConfigError('stored router config: bad httpProxy.enabled');
+  if (typeof p.host !== 'string' || isIP(p.host) === 0) throw new RouterConfigError(`the HTTP proxy host must be an IP address (names are never resolved), got ${JSON.stringify(p.host)}`);
+  return { enabled: p.enabled, host: p.host, port: validatePort(p.port), hops: validateRange('HTTP proxy hops', p.hops, 0, 7) };
+}
+
+/** Configs saved before SAM existed get its defaults. */
+function parseSamConfig(v: unknown): SamConfig {
+  const p = { ...SAM_DEFAULTS, ...(typeof v === 'object' && v !== null ? (v as Partial<SamConfig>) : {}) };
+  if (typeof p.enabled !== 'boolean') throw new RouterConfigError('stored router config: bad sam.enabled');
+  if (typeof p.host !== 'string' || isIP(p.host) === 0) throw new RouterConfigError(`the SAM host must be an IP address (names are never resolved), got ${JSON.stringify(p.host)}`);
+  return { enabled: p.enabled, host: p.host, port: validatePort(p.port), udpPort: validatePort(p.udpPort) };
+}
+
 function parseConfig(v: unknown): RouterConfig {
   const c = v as Partial<RouterConfig> | null;
   if (typeof c !== 'object' || c === null || typeof c.ntcp2 !== 'object' || c.ntcp2 === null) {
@@ -83,6 +116,8 @@ function parseConfig(v: unknown): RouterConfig {
     maxParticipating: validateRange('max participating tunnels', t.maxParticipating, 0, 100_000),
     tunnelLength: validateRange('tunnel length', t.tunnelLength, 0, 7),
     tunnelQuantity: validateRange('tunnel quantity', t.tunnelQuantity, 1, 16),
+    httpProxy: parseHttpProxyConfig(c.httpProxy),
+    sam: parseSamConfig(c.sam),
     ntcp2: { host: c.ntcp2.host, port: validatePort(c.ntcp2.port) },
   };
 }

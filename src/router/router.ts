@@ -11,6 +11,7 @@ import { loadReseed, RouterInfoStore } from './netdb/index.js';
 import { DirectLookups, type DirectLookupResult } from './netdb/direct-lookup.js';
 import { encodeMessage, gunzipRouterInfo, gzipRouterInfo, I2npType, StoreType, type I2npBody, type I2npMessage } from './i2np/index.js';
 import { Floodfill } from './netdb/floodfill.js';
+import { FloodVerifier } from './netdb/flood-verifier.js';
 import { LeaseSetStore } from './netdb/lease-set-store.js';
 import { RouterInfoPublisher } from './netdb/publisher.js';
 import { Explorer } from './netdb/explorer.js';
@@ -31,11 +32,14 @@ import { buildTunnelBlocks } from './tunnel/fragmenter.js';
 import { TunnelLookups, type TunnelLookupResult } from './netdb/tunnel-lookup.js';
 import type { InboundTunnel, OutboundTunnel } from './tunnel/tunnel.js';
 import { Destinations } from './client/destinations.js';
+import { DEFAULT_DESTINATION_OPTIONS } from './client/destination.js';
 import { RatchetEngine } from './garlic/ratchet/engine.js';
 import { closestToTarget } from './netdb/routing-key.js';
 import { iterativeLookup } from './netdb/iterative-lookup.js';
 import { encodeLeaseSet2 } from './data/index.js';
 import { AddressBook } from './client/addressbook.js';
+import { RouterHttpProxy } from './api/http-proxy/router-proxy.js';
+import { RouterSam } from './api/sam/router-sam.js';
 
 /** Profiles are a cache: written this often (and at stop), not synced. */
 const PROFILE_FLUSH_MS = 60_000;
@@ -46,7 +50,7 @@ const ROUTER_INFO_REFRESH_MS = 30 * 60_000;
 export interface RouterOptions {
   home: string;
   /** Flags given on this start; they are saved and stay in force on later starts. */
-  config?: Partial<Omit<RouterConfig, 'ntcp2'>> & { ntcp2?: Partial<RouterConfig['ntcp2']> };
+  config?: Partial<Omit<RouterConfig, 'ntcp2' | 'httpProxy' | 'sam'>> & { ntcp2?: Partial<RouterConfig['ntcp2']>; httpProxy?: Partial<RouterConfig['httpProxy']>; sam?: Partial<RouterConfig['sam']> };
   /** A folder of routerInfo-*.dat files, a .zip or a .su3 to bootstrap from. */
   reseed?: string;
   clock?: Clock;
@@ -92,6 +96,10 @@ export class Router {
   readonly addressBook: AddressBook;
   /** Our local destinations (each with its own tunnels and garlic). */
   readonly destinations: Destinations;
+  /** The browsers' HTTP proxy (127.0.0.1:4444 by default), with its own client destination. */
+  readonly httpProxy: RouterHttpProxy;
+  /** The SAM v3 bridge for applications (127.0.0.1:7656, datagrams on UDP 7655, by default). */
+  readonly sam: RouterSam;
   private meterTimer: TimerHandle | undefined;
   private profileTimer: TimerHandle | undefined;
   private lastBytes = { in: 0, out: 0 };
@@ -149,7 +157,16 @@ export class Router {
     const garlicReplay = new EphemeralReplayCache({ clock: this.clock });
     const envelope = (body: I2npBody) => ({ ...body, msgId: 1 + this.random.int(0xfffffffe), expiration: this.clock.now() + 60_000 }) as I2npMessage;
     this.floodfill = config.floodfill
-      ? new Floodfill({ ourHash: identity.keys.hash, netDb: this.netDb, leaseSets: new LeaseSetStore(), ourRouterInfo: () => this.routerInfo().bytes, random: this.random, now })
+      ? new Floodfill({
+          ourHash: identity.keys.hash,
+          netDb: this.netDb,
+          leaseSets: new LeaseSetStore(),
+          ourRouterInfo: () => this.routerInfo().bytes,
+          random: this.random,
+          now,
+          log: this.log.child('floodfill'),
+          verifier: new FloodVerifier({ clock: this.clock, random: this.random, log: this.log.child('floodfill'), ask: (ff, key, type, ms) => this.askFloodfill(ff, key, type, ms) }),
+        })
       : undefined;
     this.inbound = new InboundDispatcher({
       now,
@@ -304,6 +321,16 @@ export class Router {
           ...(opts.ratchetThreshold !== undefined && { opts: { ratchetThreshold: opts.ratchetThreshold } }),
         }),
     });
+    this.httpProxy = new RouterHttpProxy(config.httpProxy, { destinations: this.destinations, addressBook: this.addressBook, random: this.random, clock: this.clock, storage, log: this.log.child('http-proxy') });
+    this.sam = new RouterSam(config.sam, {
+      clock: this.clock,
+      random: this.random,
+      log: this.log.child('sam'),
+      destinations: this.destinations,
+      addressBook: this.addressBook,
+      lookupLeaseSet: (hash) => this.lookupLeaseSet(hash),
+      defaultDestinationOptions: DEFAULT_DESTINATION_OPTIONS,
+    });
     this.connector = new PeerConnector({
       clock: this.clock,
       random: this.random,
@@ -410,7 +437,7 @@ export class Router {
     try {
       const stored = await loadRouterConfig(storage, (n) => random.int(n));
       const given = opts.config ?? {};
-      const config: RouterConfig = { ...stored, ...given, ntcp2: { ...stored.ntcp2, ...given.ntcp2 } };
+      const config: RouterConfig = { ...stored, ...given, ntcp2: { ...stored.ntcp2, ...given.ntcp2 }, httpProxy: { ...stored.httpProxy, ...given.httpProxy }, sam: { ...stored.sam, ...given.sam } };
       // Checked before it is saved: a refused flag must not stick for later starts.
       checkRouterConfig(config);
       await saveRouterConfig(storage, config);
@@ -451,6 +478,8 @@ export class Router {
     this.tunnels.start();
     this.scheduleMeter();
     this.scheduleProfileFlush();
+    await this.httpProxy.start();
+    await this.sam.start();
     this.control = await startControlServer(this.paths.controlSocket, routerControlHandlers(this));
     this.log.info('router started', { hash: this.hash, netId: this.config.netId, host: this.config.ntcp2.host, port: this.config.ntcp2.port });
   }
@@ -519,6 +548,8 @@ export class Router {
       floodfill: this.config.floodfill,
       caps: routerInfoCaps(ri) ?? '',
       ntcp2: { host: this.config.ntcp2.host, port: this.config.ntcp2.port, listening: this.transport.listening },
+      httpProxy: this.httpProxy.status(),
+      sam: this.sam.status(),
       peers: { known: this.netDb.count, connected: this.transport.connectedPeers().length },
       sessions: { ...t.sessions },
       bytes: { ...t.bytes },
@@ -564,10 +595,13 @@ export class Router {
         if (this.refreshTimer) this.clock.clearTimer(this.refreshTimer);
         this.connector.stop();
         this.publisher.stop();
+        this.floodfill?.stop();
         this.explorer.stop();
         this.lookups.stop();
         if (this.meterTimer) this.clock.clearTimer(this.meterTimer);
         if (this.profileTimer) this.clock.clearTimer(this.profileTimer);
+        await this.httpProxy.stop();
+        await this.sam.stop();
         this.destinations.stop();
         this.tunnels.stop();
         this.tunnelLookups.stop();

@@ -6,6 +6,8 @@ export default class RouterStartCommand extends BaseCommand {
   static override summary = 'Run the router in the foreground.';
   static override description = `Loads or creates the router identity, signs a fresh RouterInfo, bootstraps from --reseed (a folder of routerInfo-*.dat files such as i2pd's netDb/, a .zip or a .su3) and then from its own netDb, builds its exploratory tunnels, and relays for other routers: transit is on by default, within --bandwidth × --share and --max-participating (refused builds are answered with the spec's reply codes). Flags given here are saved in the router's home and stay in force on later starts.
 
+HTTP proxy: browsers set 127.0.0.1:4444 (--http-proxy-port) as their proxy to reach .i2p sites (b32 addresses and address-book names; nothing else, there is no outproxy, and nothing is resolved through DNS).
+
 Control: \`anon-router status\` talks to the running router over <home>/router/control.sock (mode 0600). SIGINT stops gracefully; SIGTERM stops promptly; both leave the state consistent.
 
 Exit codes: 0 stopped cleanly, 1 failure (e.g. the home is in use, the port is taken), 2 usage error.`;
@@ -26,6 +28,14 @@ Exit codes: 0 stopped cleanly, 1 failure (e.g. the home is in use, the port is t
     'max-participating': Flags.integer({ description: 'most transit tunnels at once (default 2000)', min: 0, max: 100000 }),
     'tunnel-length': Flags.integer({ description: 'hops of exploratory tunnels, 0..7 (default 2)', min: 0, max: 7 }),
     'tunnel-quantity': Flags.integer({ description: 'exploratory tunnels each way, 1..16 (default 2)', min: 1, max: 16 }),
+    'http-proxy': Flags.boolean({ description: 'run the HTTP proxy for browsers (on by default; .i2p sites only, no outproxy)', allowNo: true }),
+    'http-proxy-port': Flags.integer({ description: 'HTTP proxy port (default 4444)', min: 1, max: 65535 }),
+    'http-proxy-host': Flags.string({ description: 'HTTP proxy address to listen on, an IP literal (default 127.0.0.1)' }),
+    'http-proxy-hops': Flags.integer({ description: "hops of the HTTP proxy's tunnels, each way, 0..7 (default 3)", min: 0, max: 7 }),
+    sam: Flags.boolean({ description: 'run the SAM v3 bridge for applications (on by default; loopback only)', allowNo: true }),
+    'sam-port': Flags.integer({ description: 'SAM TCP port (default 7656; 0 turns SAM off)', min: 0, max: 65535 }),
+    'sam-udp-port': Flags.integer({ description: "SAM's datagram bridge UDP port (default 7655)", min: 1, max: 65535 }),
+    'sam-host': Flags.string({ description: 'SAM address to listen on, an IP literal (default 127.0.0.1)' }),
     'log-level': Flags.option({ options: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const })(),
   };
 
@@ -48,6 +58,18 @@ Exit codes: 0 stopped cleanly, 1 failure (e.g. the home is in use, the port is t
       tunnelLength: flags['tunnel-length'],
       tunnelQuantity: flags['tunnel-quantity'],
       reseed: flags.reseed,
+      httpProxy: {
+        ...(flags['http-proxy'] !== undefined && { enabled: flags['http-proxy'] }),
+        ...(flags['http-proxy-port'] !== undefined && { port: flags['http-proxy-port'] }),
+        ...(flags['http-proxy-host'] !== undefined && { host: flags['http-proxy-host'] }),
+        ...(flags['http-proxy-hops'] !== undefined && { hops: flags['http-proxy-hops'] }),
+      },
+      sam: {
+        ...(flags.sam !== undefined && { enabled: flags.sam }),
+        ...(flags['sam-port'] === 0 ? { enabled: false } : flags['sam-port'] !== undefined && { port: flags['sam-port'] }),
+        ...(flags['sam-udp-port'] !== undefined && { udpPort: flags['sam-udp-port'] }),
+        ...(flags['sam-host'] !== undefined && { host: flags['sam-host'] }),
+      },
       logLevel: flags['log-level'],
     });
   }

@@ -1,4 +1,4 @@
-import { decodeLeaseSet2, equalBytes, i2pBase64Decode, i2pBase64Encode, leaseSet2Hash, verifyLeaseSet2, type LeaseSet2 } from '../data/index.js';
+import { decodeLeaseSet2, equalBytes, i2pBase64Decode, i2pBase64Encode, leaseSet2Hash, verifyLeaseSet2, type Lease2, type LeaseSet2 } from '../data/index.js';
 import { decodePayload as decodeI2npPayload, encodePayload as encodeI2npPayload, I2npType, StoreType, type I2npBody, type I2npMessage } from '../i2np/index.js';
 import type { PayloadBlock } from '../garlic/payload.js';
 import { cloves } from '../garlic/payload.js';
@@ -11,6 +11,7 @@ import type { InboundTunnel, OutboundTunnel } from '../tunnel/tunnel.js';
 import { destinationB32, destinationHash, type DestinationKeys } from './destination-keys.js';
 import { decodeI2cpPayload, type I2cpPayload } from './i2cp-payload.js';
 import { buildLeaseSet2, leaseFingerprint } from './lease-set-builder.js';
+import { StreamManager } from './streaming/manager.js';
 
 /** End-to-end garlic (ecies.rst): what a destination needs from its ratchet engine. */
 export interface EndToEndGarlic {
@@ -115,6 +116,8 @@ export class LocalDestination {
   private readonly byKey = new Map<string, Uint8Array>();
   private timer: TimerHandle | undefined;
   private stopped = false;
+  private streamManager: StreamManager | undefined;
+  private readonly paths = new Map<string, { outbound: OutboundTunnel; lease: Lease2 }>();
 
   constructor(
     readonly keys: DestinationKeys,
@@ -134,7 +137,14 @@ export class LocalDestination {
     this.schedule();
   }
 
+  /** The streaming protocol of this destination (created on first use). */
+  get streams(): StreamManager {
+    if (!this.streamManager) this.streamManager = new StreamManager(this, { clock: this.deps.clock, random: this.deps.random, log: this.deps.log });
+    return this.streamManager;
+  }
+
   stop(): void {
+    this.streamManager?.close();
     this.stopped = true;
     if (this.timer) this.deps.clock.clearTimer(this.timer);
     if (this.flushTimer) this.deps.clock.clearTimer(this.flushTimer);
@@ -397,22 +407,53 @@ export class LocalDestination {
     if (leases.length === 0) throw new DestinationError('NO_LEASES', 'every lease of the remote LeaseSet has expired');
     const key = ls.encryptionKeys.find((k) => k.type === 4 && k.key.length === 32);
     if (!key) throw new DestinationError('NO_KEY', 'the remote LeaseSet offers no X25519 key');
-    const outbound = this.pool.pickOutbound();
-    if (!outbound) throw new DestinationError('NO_TUNNELS', 'no outbound tunnel yet');
-    const lease = leases[this.deps.random.int(leases.length)];
     const id = i2pBase64Encode(to);
+    const path = this.pathTo(id, leases, now);
+    if (!path) throw new DestinationError('NO_TUNNELS', 'no outbound tunnel yet');
+    const { outbound, lease } = path;
     const expiration = now + 60_000;
     const blocks: PayloadBlock[] = [...cloveBlocks];
     const ours = this.current;
     if (ours && cloveBlocks.length > 0 && this.sentLeaseSet.get(id) !== ours.leaseSet.published) {
       const store = { type: I2npType.DatabaseStore, key: this.hash, storeType: StoreType.LeaseSet2, data: ours.bytes } as const;
-      blocks.push({ type: 'clove', clove: { delivery: { type: 'local' }, message: { type: I2npType.DatabaseStore, msgId: this.msgId(), expiration, payload: encodeI2npPayload(store) } } });
+      // First: i2pd handles cloves in order, and answers a streaming SYN only once it holds our
+      // LeaseSet; after the Data clove it would look the LeaseSet up and answer ~9 s later.
+      blocks.unshift({ type: 'clove', clove: { delivery: { type: 'local' }, message: { type: I2npType.DatabaseStore, msgId: this.msgId(), expiration, payload: encodeI2npPayload(store) } } });
       this.sentLeaseSet.set(id, ours.leaseSet.published);
       if (this.sentLeaseSet.size > REMOTE_CACHE_MAX) this.sentLeaseSet.delete(this.sentLeaseSet.keys().next().value!);
     }
     const body = this.deps.garlic.encrypt({ staticPublicKey: key.key, id }, blocks);
     const garlic = { type: I2npType.Garlic, msgId: this.msgId(), expiration, data: body } as I2npMessage;
     this.deps.tunnels.sendThrough(outbound, [{ delivery: { type: 'tunnel', tunnelId: lease.tunnelId, gateway: lease.gateway }, message: garlic }]);
+  }
+
+  /** Forget the path to a remote (its messages went unanswered): the next send picks another. */
+  repath(to: Uint8Array): void {
+    this.paths.delete(i2pBase64Encode(to));
+  }
+
+  /**
+   * The outbound tunnel and remote lease a remote's messages take, kept while both live: a
+   * stream whose packets take different paths arrives reordered, and reordering looks like loss
+   * (NACKs, retransmissions, a halved window). i2pd keeps one path per stream too.
+   */
+  private pathTo(id: string, leases: Lease2[], now: number): { outbound: OutboundTunnel; lease: Lease2 } | undefined {
+    const held = this.paths.get(id);
+    if (
+      held &&
+      held.outbound.expiresAt > now + 5_000 &&
+      this.pool.outbound.includes(held.outbound) &&
+      leases.some((l) => l.tunnelId === held.lease.tunnelId && equalBytes(l.gateway, held.lease.gateway))
+    ) {
+      return held;
+    }
+    const outbound = this.pool.pickOutbound();
+    if (!outbound) return undefined;
+    const path = { outbound, lease: leases[this.deps.random.int(leases.length)] };
+    this.paths.delete(id);
+    this.paths.set(id, path);
+    if (this.paths.size > REMOTE_CACHE_MAX) this.paths.delete(this.paths.keys().next().value!);
+    return path;
   }
 
   /** The ratchet session with a remote destination (for status), if we hold its LeaseSet. */

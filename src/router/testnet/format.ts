@@ -22,8 +22,15 @@ function tunnelCounts(s: RouterStatus): string {
   return t && typeof t === 'object' ? `${t.inbound}/${t.outbound}/${t.participating}` : '-';
 }
 
+/** "127.0.1.1:20101" when the router's SAM listens, "-" when it does not, "" without a status. */
+function samAddress(s: RouterStatus | undefined): string {
+  if (!s) return '';
+  const sam = s.sam as RouterStatus['sam'] | undefined;
+  return sam && typeof sam === 'object' && sam.listening ? `${sam.host}:${sam.port}` : '-';
+}
+
 export function formatTestnetStatus(rep: TestnetStatusReport): string[] {
-  const rows = [['', 'address', 'pid', 'state', 'router', 'peers (known/connected)', 'sessions (in/out)', 'tunnels (in/out/participating)']];
+  const rows = [['', 'address', 'pid', 'state', 'router', 'peers (known/connected)', 'sessions (in/out)', 'tunnels (in/out/participating)', 'sam']];
   for (const r of rep.routers) {
     const s = r.status;
     rows.push([
@@ -35,6 +42,7 @@ export function formatTestnetStatus(rep: TestnetStatusReport): string[] {
       s ? `${s.peers.known}/${s.peers.connected}` : (r.error ?? '-'),
       s ? `${s.sessions.inbound}/${s.sessions.outbound}` : '',
       s ? tunnelCounts(s) : '',
+      samAddress(s),
     ]);
   }
   const up = rep.routers.filter((r) => r.status).length;

@@ -14,6 +14,8 @@ export interface TestnetRouterRecord {
   hash: string | null;
   netId: number;
   log: string;
+  /** SAM on host:samPort (TCP) and host:samPort (UDP datagrams); absent from older manifests. */
+  samPort?: number;
 }
 
 export interface TestnetManifest {

@@ -16,6 +16,13 @@ import { isOurRouter, lastLogLine, sleep, spawnDetachedRouter } from './processe
 
 export const MAX_TESTNET_ROUTERS = 50;
 export const DEFAULT_HOST_PREFIX = '127.0.1.';
+/** Router k's SAM ports are basePort + SAM_PORT_OFFSET + k (NTCP2 uses basePort + k). */
+export const SAM_PORT_OFFSET = 100;
+
+/** basePort + SAM_PORT_OFFSET + k, wrapped into 1024..65535 for a base port near the top. */
+export function samPortFor(basePort: number, k: number): number {
+  return 1024 + ((basePort + SAM_PORT_OFFSET + k - 1024) % (65536 - 1024));
+}
 
 export interface TestnetUpOptions {
   routers: number;
@@ -94,11 +101,17 @@ export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
     for (let k = 1; k <= o.routers; k++) {
       const home = join(o.dir, `r${k}`);
       ensurePrivateDir(home);
-      const rec: TestnetRouterRecord = { k, pid: 0, home, host: `${hostPrefix}${k}`, port: basePort + k, hash: null, netId, log: join(home, 'router.log') };
+      // SAM on the router's own address with ports of its own, so no two routers (nor a router
+      // outside the testnet, on 127.0.0.1:7656) collide; TCP and UDP share the number.
+      const samPort = samPortFor(basePort, k);
+      const rec: TestnetRouterRecord = { k, pid: 0, home, host: `${hostPrefix}${k}`, port: basePort + k, hash: null, netId, log: join(home, 'router.log'), samPort };
       const child = spawnDetachedRouter({
         node: o.node ?? process.execPath,
         bin: o.bin,
-        args: ['start', '--home', home, '--host', rec.host, '--port', String(rec.port), '--netid', String(netId), '--testnet', '--reseed', reseedDir, k <= floodfills ? '--floodfill' : '--no-floodfill'],
+        args: ['start', '--home', home, '--host', rec.host, '--port', String(rec.port), '--netid', String(netId), '--testnet', '--reseed', reseedDir, k <= floodfills ? '--floodfill' : '--no-floodfill',
+          // Each router's HTTP proxy on its own loopback address (127.0.1.k:4444): no two collide.
+          '--http-proxy-host', rec.host,
+          '--sam-host', rec.host, '--sam-port', String(samPort), '--sam-udp-port', String(samPort)],
         logPath: rec.log,
         ...(o.env ? { env: o.env } : {}),
       });

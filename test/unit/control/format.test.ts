@@ -102,9 +102,13 @@ describe('status formatting', () => {
       ],
     });
     expect(running[0]).toBe('Testnet in /t: netId 99, 2 of 2 routers answering');
-    expect(running[1]).toMatch(/sessions \(in\/out\)\s+tunnels \(in\/out\/participating\)$/);
-    expect(running[2]).toMatch(/^ {2}r1\s+127\.0\.1\.1:1\s+10\s+running\s+abcdef\s+12\/4\s+2\/5\s+3\/2\/12$/);
-    expect(running[3]).toMatch(/^ {2}r2\s.*\s2\/5\s+-$/);
+    expect(running[1]).toMatch(/sessions \(in\/out\)\s+tunnels \(in\/out\/participating\)\s+sam$/);
+    expect(running[2]).toMatch(/^ {2}r1\s+127\.0\.1\.1:1\s+10\s+running\s+abcdef\s+12\/4\s+2\/5\s+3\/2\/12\s+-$/);
+    expect(running[3]).toMatch(/^ {2}r2\s.*\s2\/5\s+-\s+-$/);
+    // A router whose SAM listens shows where.
+    const withSam = { ...sampleStatus(), sam: { enabled: true, listening: true, host: '127.0.1.3', port: 20103, udpPort: 20103 } } as RouterStatus;
+    const samRow = formatTestnetStatus({ dir: '/t', netId: 99, createdAt: 'x', routers: [{ k: 3, pid: 12, home: '/t/r3', host: '127.0.1.3', port: 3, hash: 'cdefghij', alive: true, status: withSam }] });
+    expect(samRow[2]).toMatch(/3\/2\/12\s+127\.0\.1\.3:20103$/);
     // The columns line up under their headers.
     expect(running[2]!.indexOf('3/2/12')).toBe(running[1]!.indexOf('tunnels'));
     const down = formatTestnetDown({ dir: '/t', allGone: false, manifestRemoved: false, routers: [{ k: 1, pid: 10, home: '/t/r1', outcome: 'still-running', detail: 'x' }] });

@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { encodeRouterInfo, i2pBase64Encode } from '../../../src/router/data/index.js';
 import { routerPaths } from '../../../src/router/home.js';
-import { TUNNEL_DEFAULTS } from '../../../src/router/config.js';
+import { HTTP_PROXY_DEFAULTS, TUNNEL_DEFAULTS } from '../../../src/router/config.js';
+import { SAM_DEFAULTS } from '../../../src/router/api/sam/router-sam.js';
 import { loadOrCreateLocalIdentity, signLocalRouterInfo } from '../../../src/router/identity/local-router.js';
 import { cryptoRandom } from '../../../src/router/runtime/index.js';
 import { ensurePrivateDir } from '../../../src/state/home.js';
@@ -48,7 +49,7 @@ async function prepare(routers: number, netId: number, basePort: number): Promis
     const paths = routerPaths(home);
     ensurePrivateDir(paths.dir);
     const identity = await loadOrCreateLocalIdentity(paths, cryptoRandom);
-    const ri = signLocalRouterInfo(identity, { netId, testnet: true, sharedKBps: 128, floodfill: false, ...TUNNEL_DEFAULTS, ntcp2: { host: `127.0.1.${k}`, port: basePort + k } }, Date.now());
+    const ri = signLocalRouterInfo(identity, { netId, testnet: true, sharedKBps: 128, floodfill: false, ...TUNNEL_DEFAULTS, httpProxy: HTTP_PROXY_DEFAULTS, sam: SAM_DEFAULTS, ntcp2: { host: `127.0.1.${k}`, port: basePort + k } }, Date.now());
     writeFileSync(`${paths.routerInfo}.next`, encodeRouterInfo(ri), { mode: 0o600 });
     const hash = i2pBase64Encode(identity.keys.hash);
     writeFileSync(join(paths.dir, 'fake.json'), JSON.stringify({ hash }));

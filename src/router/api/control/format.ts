@@ -76,6 +76,8 @@ export function formatStatus(s: RouterStatus): Record<string, string> {
     network: `netId ${s.netId}${s.testnet ? ' (testnet)' : s.netId === 2 ? ' (main network)' : ''}`,
     caps: `${s.caps || '-'}${s.floodfill ? ' (floodfill)' : ''}`,
     ntcp2: `${s.ntcp2.host ?? '(not published)'}:${s.ntcp2.port}, ${s.ntcp2.listening ? 'listening' : 'not listening'}`,
+    ...(isObject(s.httpProxy) && { 'http proxy': formatHttpProxy(s.httpProxy) }),
+    ...(isObject(s.sam) && { sam: formatSam(s.sam) }),
     peers: `${s.peers.known} known, ${s.peers.connected} connected`,
     sessions: `${s.sessions.inbound} inbound, ${s.sessions.outbound} outbound`,
     traffic: `${formatBytes(s.bytes.in)} in, ${formatBytes(s.bytes.out)} out`,
@@ -85,6 +87,21 @@ export function formatStatus(s: RouterStatus): Record<string, string> {
       : { tunnels: '(not reported)' }),
     bandwidth: isObject(s.bandwidth) ? formatBandwidth(s.bandwidth) : '(not reported)',
   };
+}
+
+/** "127.0.0.1:4444, listening, 3 hops, tunnels 2 in / 2 out", or why it is off. */
+export function formatHttpProxy(p: NonNullable<RouterStatus['httpProxy']>): string {
+  if (!p.enabled) return 'off';
+  if (!p.listening) return `${p.host}:${p.port}, not listening${p.error ? ` (${p.error})` : ''}`;
+  return `${p.host}:${p.port}, listening, ${p.hops} hops${p.tunnels ? `, tunnels ${p.tunnels.inbound} in / ${p.tunnels.outbound} out` : ''}`;
+}
+
+/** "127.0.0.1:7656 (datagrams 127.0.0.1:7655), listening, 2 sessions", or why it is off. */
+export function formatSam(p: NonNullable<RouterStatus['sam']>): string {
+  if (!p.enabled) return 'off';
+  const where = `${p.host}:${p.port} (datagrams ${p.host}:${p.udpPort})`;
+  if (!p.listening) return `${where}, not listening${p.error ? ` (${p.error})` : ''}`;
+  return `${where}, listening, ${p.sessions ?? 0} session${p.sessions === 1 ? '' : 's'}`;
 }
 
 function isObject(v: unknown): v is object {

@@ -6,6 +6,7 @@ import { routerInfoSummary } from '../../netdb/index.js';
 import type { Router } from '../../router.js';
 import { namesControlHandlers } from './names-handlers.js';
 import { destinationControlHandlers } from './destination-handlers.js';
+import { httpProxyControlHandlers } from '../http-proxy/control-handlers.js';
 
 /**
  * What the running router answers on its control socket (`anon-router status`, `netdb …`,
@@ -15,6 +16,7 @@ import { destinationControlHandlers } from './destination-handlers.js';
 export function routerControlHandlers(router: Router): Record<string, (params: unknown) => Promise<unknown>> {
   return {
     ...namesControlHandlers(router.addressBook),
+    ...httpProxyControlHandlers(router.httpProxy),
     ...destinationControlHandlers(router.destinations, () => router.clock.now()),
     status: async () => router.status(),
     'netdb.lookup': async (params) => {

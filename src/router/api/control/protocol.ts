@@ -1,3 +1,5 @@
+import type { HttpProxyStatus } from '../http-proxy/router-proxy.js';
+import type { RouterSamStatus } from '../sam/router-sam.js';
 /**
  * The control protocol of a running router: newline-delimited JSON over a unix socket in its
  * home (`<home>/router/control.sock`, mode 0600). One request per line,
@@ -24,6 +26,10 @@ export interface RouterStatus {
   floodfill: boolean;
   caps: string;
   ntcp2: { host?: string; port: number; listening: boolean };
+  /** Absent from routers that predate the proxy. */
+  httpProxy?: HttpProxyStatus;
+  /** Absent from routers that predate SAM. */
+  sam?: RouterSamStatus;
   peers: { known: number; connected: number };
   sessions: { inbound: number; outbound: number };
   bytes: { in: number; out: number };
