@@ -43,6 +43,7 @@ async function retry<T>(what: string, fn: () => Promise<T>, ms: number): Promise
     try {
       return await fn();
     } catch (e) {
+      console.log(`${what}: ${(e as Error).message} (retrying)`);
       if (Date.now() > until) throw new Error(`${what}: ${(e as Error).message}`);
       await new Promise((r) => setTimeout(r, 2_000));
     }
@@ -143,6 +144,7 @@ describe('the garlic API on a testnet of our routers', () => {
     );
     const nl = reply.indexOf(0x0a);
     expect(reply.subarray(0, nl).toString()).toBe(sha(up));
+    expect(reply.length - nl - 1).toBe(down.length);
     expect(sha(reply.subarray(nl + 1))).toBe(sha(down));
     expect(served[0]).toMatchObject({ sha: sha(up), from: b.b32, localPort: 80, remotePort: 5555 });
     console.log(`SAM client ↔ our SAM bridge: 256 KiB up, 96 KiB down in ${Date.now() - t0} ms`);

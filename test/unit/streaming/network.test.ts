@@ -8,8 +8,10 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalDestination } from '../../../src/router/client/destination.js';
 import { I2pStream, StreamError } from '../../../src/router/client/streaming/index.js';
+import { I2npType } from '../../../src/router/i2np/index.js';
 import { SeededRandom } from '../../../src/router/runtime/index.js';
 import { ClientNetwork } from '../client/client-network.js';
+import { TestNetwork } from '../tunnel/network.js';
 
 const HOPS = { length: 2, quantity: 2, variance: 0 };
 
@@ -81,6 +83,33 @@ describe('streaming on a network of six routers', () => {
     expect(a.streams.counters.packetsOut).toBeLessThan(3 * Math.ceil((1024 * 1024) / 1812));
     unlisten();
   }, 120_000);
+
+  it("keeps one path per remote: a stream's packets leave through one outbound tunnel (no reordering)", async () => {
+    const ours = new Set(a.pool.outbound.map((t) => t.firstTunnelId));
+    expect(ours.size).toBeGreaterThanOrEqual(2);
+    const used = new Map<number, number>();
+    cn.net.observe = (from, _to, bytes) => {
+      if (from !== cn.client(2).router) return;
+      const m = TestNetwork.decode(bytes);
+      if (m.type === I2npType.TunnelData && ours.has(m.tunnelId)) used.set(m.tunnelId, (used.get(m.tunnelId) ?? 0) + 1);
+    };
+    let done = false;
+    const unlisten = b.streams.listen(
+      (srv) =>
+        srv.on('data', () => undefined).on('end', () => {
+          done = true;
+          srv.end();
+        }),
+      { port: 83 },
+    );
+    const s = await cn.net.drive(a.streams.connect(b.hash, { toPort: 83 }));
+    s.end(rnd.bytes(300_000));
+    expect(await cn.net.runUntil(() => done, 60_000, 20)).toBe(true);
+    cn.net.observe = undefined;
+    expect([...used.values()].reduce((x, y) => x + y, 0)).toBeGreaterThan(300);
+    expect(used.size).toBe(1);
+    unlisten();
+  }, 60_000);
 
   it('half-closes: the side that ended still reads what the other sends afterwards', async () => {
     let server: I2pStream | undefined;

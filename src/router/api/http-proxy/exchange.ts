@@ -279,6 +279,11 @@ export class Exchange {
     };
     stream.on('data', onData);
     stream.once('close', () => clearTimeout(timer));
+    // The site ended its side before a whole head: nothing more is coming.
+    stream.once('end', () => {
+      clearTimeout(timer);
+      if (!this.responded) this.fail(new HttpProxyError('BAD_RESPONSE', `${host} closed the connection without a complete answer`));
+    });
   }
 
   /** CONNECT to an .i2p host: a raw tunnel once the stream is open. */
