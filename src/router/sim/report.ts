@@ -39,7 +39,7 @@ export function formatReport(r: SimulationReport): string {
     '',
     'A pair is (an outbound tunnel of destination A, an inbound tunnel of destination B): it sees both ends when it holds',
     "the outbound tunnel's first hop (next to A's router) and the inbound tunnel's last hop (next to B's router).",
-    "'same destination': A's own outbound and inbound tunnels. The adversary's routers exclude the destinations' hosts;",
+    "'same destination': A's own outbound and inbound tunnels. The adversary's routers are online ones other than the hosts;",
     `the sets are nested (a smaller fraction's routers are part of a larger one's). Every client tunnel the destinations had`,
     `after warm-up counts: ${r.tunnels.clientTunnels.outbound} outbound and ${r.tunnels.clientTunnels.inbound} inbound.`,
     '',

@@ -387,9 +387,9 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       outboundFirstHops: [...seenOut[i]].map((t) => i2pBase64Encode(t.hops[0].hash)),
       inboundLastHops: [...seenIn[i]].map((t) => i2pBase64Encode(t.hops[t.hops.length - 1].hash)),
     }));
-    // The adversary holds routers other than the destinations' own (those see everything anyway).
+    // The adversary holds routers that are up, other than the destinations' own (those see everything anyway).
     const eligible = shuffled(
-      net.routers.filter((r) => !hostRouters.has(r)).map((r) => r.b64),
+      online.filter((r) => !hostRouters.has(r)).map((r) => r.b64),
       random.fork('adversary'),
     );
     const sets = nestedAdversaries(eligible, n, cfg.adversary);
