@@ -110,10 +110,19 @@ function shuffled<T>(items: readonly T[], random: SeededRandom): T[] {
 }
 
 /** A router identity from seeded keys: a real, signed RouterInfo with X25519 (4) and Ed25519 (7). */
+/** Proposal 161's repeating padding, from a seeded source. */
+export function seededPadding(length: number, random: SeededRandom): Uint8Array {
+  const seed = random.bytes(32);
+  return Uint8Array.from({ length }, (_, i) => seed[i % 32]);
+}
+
 export function makeIdentity(random: SeededRandom, now: number, caps = 'OR', extraOptions: readonly [string, string][] = []): { ri: RouterInfo; hash: Uint8Array; encryptionPrivateKey: Uint8Array } {
   const encryptionPrivateKey = random.bytes(32);
   const signingPrivateKey = random.bytes(32);
-  const identity = createRouterIdentity(x25519PublicKey(encryptionPrivateKey), ed25519PublicKey(signingPrivateKey));
+  // The padding from the seeded source too (createRouterIdentity draws it from node:crypto), so
+  // that a seed gives the same router hashes, hence the same keyspace, run after run.
+  const made = createRouterIdentity(x25519PublicKey(encryptionPrivateKey), ed25519PublicKey(signingPrivateKey));
+  const identity = { ...made, padding: seededPadding(made.padding.length, random) };
   const options = new Map<string, string>([
     ['caps', caps],
     ['netId', String(NET_ID)],

@@ -33,7 +33,7 @@ export function formatReport(r: SimulationReport): string {
       ],
     ),
     '',
-    `RouterInfo lookups asked ${r.netDb.routerInfoLookups.meanFloodfillsAsked} floodfills each on average. Builds not built: ${r.tunnels.builds.rejected} rejected, ${r.tunnels.builds.timedOut} timed out, ${r.tunnels.builds.badReply} bad replies, ${r.tunnels.builds.notSent} not sent.`,
+    `RouterInfo lookups asked ${r.netDb.routerInfoLookups.meanFloodfillsAsked} floodfills each on average. Builds not built: ${r.tunnels.builds.rejected} rejected, ${r.tunnels.builds.timedOut} timed out, ${r.tunnels.builds.badReply} bad replies, ${r.tunnels.builds.notSent} not sent (${r.tunnels.builds.pending} still pending at the end).`,
     '',
     '### Adversary: share of client tunnel pairs whose both ends it sees',
     '',

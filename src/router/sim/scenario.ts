@@ -1,4 +1,6 @@
-import { encodeRouterInfo, i2pBase64Encode, isFloodfill } from '../data/index.js';
+import { ed25519PublicKey, x25519PublicKey } from '../crypto/index.js';
+import { createDestination, encodeRouterInfo, i2pBase64Encode, isFloodfill } from '../data/index.js';
+import type { DestinationKeys } from '../client/destination-keys.js';
 import { StoreType } from '../i2np/index.js';
 import { iterativeLookup } from '../netdb/iterative-lookup.js';
 import { closestToTarget } from '../netdb/routing-key.js';
@@ -8,7 +10,7 @@ import type { InboundTunnel, OutboundTunnel } from '../tunnel/tunnel.js';
 import { exposure, nestedAdversaries, type ExposureCount, type TunnelEnds } from './adversary.js';
 import { ClientNetwork, type ClientRouter } from './client-network.js';
 import { HeapClock } from './heap-clock.js';
-import { T0, type NetRouter, type SimNetwork } from './network.js';
+import { seededPadding, T0, type NetRouter, type SimNetwork } from './network.js';
 
 /**
  * One simulation run: many real routers on the in-memory wire (SimNetwork with each router's
@@ -88,7 +90,8 @@ export interface SimulationReport {
     leaseSetsPublished: Rate;
   };
   tunnels: {
-    builds: Rate & { rejected: number; timedOut: number; badReply: number; notSent: number };
+    /** Over settled builds (asked = built + every kind of failure); `pending` still awaited a reply at the end. */
+    builds: Rate & { rejected: number; timedOut: number; badReply: number; notSent: number; pending: number };
     tests: Rate;
     /** Routers with a live exploratory outbound and inbound tunnel at the end. */
     exploratoryReady: Rate;
@@ -106,6 +109,22 @@ export interface SimulationReport {
     cpuSeconds: number;
     messages: { sent: number; lost: number };
     timersPending: number;
+  };
+}
+
+/**
+ * Destination keys from the seeded source (createDestinationKeys takes its key pairs and padding
+ * from node:crypto): the same seed gives the same destination hashes, so the same floodfills.
+ */
+function seededDestinationKeys(random: SeededRandom): DestinationKeys {
+  const signingPrivateKey = random.bytes(32);
+  const made = createDestination(ed25519PublicKey(signingPrivateKey));
+  const filler = seededPadding(made.publicKey.length + made.padding.length, random);
+  const destination = { ...made, publicKey: filler.slice(0, made.publicKey.length), padding: filler.slice(made.publicKey.length) };
+  const x25519Private = random.bytes(32);
+  return {
+    privateKeys: { destination, encryptionPrivateKey: random.bytes(256), signingPrivateKey },
+    encryption: { privateKey: x25519Private, publicKey: x25519PublicKey(x25519Private) },
   };
 }
 
@@ -328,7 +347,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
     await runUntil(net, meter, () => readyCount() >= 0.95 * online.length, cfg.warmupMs);
     phase('exploratory tunnels', { ready: readyCount(), simS: ((net.clock.now() - T0) / 1000).toFixed(0), wallS: (meter.wall() / 1000).toFixed(1) });
 
-    const dests: LocalDestination[] = hosts.map((c) => c.destinations.create(undefined, { publish: true }));
+    const keyRandom = random.fork('destination keys');
+    const dests: LocalDestination[] = hosts.map((c) => c.destinations.create(seededDestinationKeys(keyRandom), { publish: true }));
     const confirmed = () => dests.filter((d) => d.counters.confirmed > 0).length;
     await runUntil(net, meter, () => confirmed() === dests.length, cfg.warmupMs);
     const warmupEnd = meter.wall();
@@ -416,6 +436,8 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
       sent += r.sent;
       lost += r.lost;
     }
+    // Builds still waiting for their reply at the end are neither success nor failure.
+    const settledBuilds = builds.succeeded + builds.rejected + builds.timedOut + builds.badReply + builds.notSent;
     meter.sample();
     return {
       config: cfg,
@@ -425,7 +447,14 @@ export async function runSimulation(opts: SimulationOptions): Promise<Simulation
         leaseSetsPublished: rate(dests.length, confirmed()),
       },
       tunnels: {
-        builds: { ...rate(builds.attempted, builds.succeeded), rejected: builds.rejected, timedOut: builds.timedOut, badReply: builds.badReply, notSent: builds.notSent },
+        builds: {
+          ...rate(settledBuilds, builds.succeeded),
+          rejected: builds.rejected,
+          timedOut: builds.timedOut,
+          badReply: builds.badReply,
+          notSent: builds.notSent,
+          pending: builds.attempted - settledBuilds,
+        },
         tests: rate(tests.ok + tests.failed, tests.ok),
         exploratoryReady: rate(online.length, readyCount()),
         clientTunnels: { outbound: ends.reduce((k, e) => k + e.outboundFirstHops.length, 0), inbound: ends.reduce((k, e) => k + e.inboundLastHops.length, 0) },
