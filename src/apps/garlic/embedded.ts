@@ -321,7 +321,13 @@ export interface EmbeddedRouterOptions {
   /** The router's home (its LevelDB, keys, netDb); an app uses its own, e.g. $ANON_HOME/apps/<app>/router. */
   home: string;
   reseed?: string;
+  /** Settings saved in the router's home (as `anon-router start` flags are). */
   config?: RouterOptions['config'];
+  /**
+   * Settings for this run only, not saved. Default: no SAM bridge and no HTTP proxy, since an
+   * embedded router serves only its own process (and the home's own settings stay as they were).
+   */
+  runOnly?: RouterOptions['runOnly'];
   log?: RouterOptions['log'];
 }
 
@@ -332,7 +338,13 @@ export interface EmbeddedRouterOptions {
 export async function startEmbeddedRouter(opts: EmbeddedRouterOptions): Promise<{ router: Router; backend: EmbeddedBackend }> {
   let router: Router;
   try {
-    router = await Router.open({ home: opts.home, ...(opts.reseed !== undefined && { reseed: opts.reseed }), ...(opts.config !== undefined && { config: opts.config }), ...(opts.log !== undefined && { log: opts.log }) });
+    router = await Router.open({
+      home: opts.home,
+      ...(opts.reseed !== undefined && { reseed: opts.reseed }),
+      ...(opts.config !== undefined && { config: opts.config }),
+      runOnly: opts.runOnly ?? { sam: { enabled: false }, httpProxy: { enabled: false } },
+      ...(opts.log !== undefined && { log: opts.log }),
+    });
   } catch (e) {
     throw new GarlicError('BACKEND_DOWN', `cannot open an embedded router in ${opts.home}: ${(e as Error).message}`, { cause: e });
   }

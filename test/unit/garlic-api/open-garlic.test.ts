@@ -63,7 +63,7 @@ describe('openGarlic', () => {
     const home = join(tmp, 'embedded');
     const g = await openGarlic({
       probe: `127.0.0.1:${port}`,
-      embedded: { home, config: { netId: 99, testnet: true, sam: { enabled: false }, httpProxy: { enabled: false } } },
+      embedded: { home, config: { netId: 99, testnet: true } },
     });
     expect(g.kind).toBe('embedded');
     expect(g.message).toMatch(new RegExp(`^no SAM bridge at 127\\.0\\.0\\.1:${port} \\(.*\\); started an embedded router in this process \\(home ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
@@ -73,7 +73,7 @@ describe('openGarlic', () => {
     expect(keys.length).toBeGreaterThan(600);
     await g.backend.close();
     // The router let go of its home: a second start on it works.
-    const again = await openGarlic({ probe: `127.0.0.1:${port}`, embedded: { home, config: { sam: { enabled: false }, httpProxy: { enabled: false } } } });
+    const again = await openGarlic({ probe: `127.0.0.1:${port}`, embedded: { home } });
     expect(again.kind).toBe('embedded');
     await again.backend.close();
   }, 30_000);
