@@ -12,6 +12,8 @@ export interface RunningSite {
   name: string;
   pid: number;
   b32: string;
+  /** The full destination (base64), for address books and `names add`. */
+  destination: string;
   /** What is served: a directory, or the local app a reverse proxy forwards to. */
   serving: { dir: string } | { proxy: string };
   backend: string;

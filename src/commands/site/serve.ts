@@ -74,6 +74,7 @@ Exit codes: 0 stopped cleanly, 1 failure (no router reachable, the name is alrea
       name,
       pid: process.pid,
       b32: session.b32,
+      destination: session.destination,
       serving: dir !== undefined ? { dir } : { proxy: flags.proxy! },
       backend: link.backend.description,
       startedAt: Date.now(),
