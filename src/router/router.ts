@@ -51,6 +51,11 @@ export interface RouterOptions {
   home: string;
   /** Flags given on this start; they are saved and stay in force on later starts. */
   config?: Partial<Omit<RouterConfig, 'ntcp2' | 'httpProxy' | 'sam'>> & { ntcp2?: Partial<RouterConfig['ntcp2']>; httpProxy?: Partial<RouterConfig['httpProxy']>; sam?: Partial<RouterConfig['sam']> };
+  /**
+   * For this run only, never saved: an app that embeds the user's router keeps its local
+   * services (SAM, HTTP proxy) off without changing what `anon-router start` does next time.
+   */
+  runOnly?: { sam?: Partial<RouterConfig['sam']>; httpProxy?: Partial<RouterConfig['httpProxy']> };
   /** A folder of routerInfo-*.dat files, a .zip or a .su3 to bootstrap from. */
   reseed?: string;
   clock?: Clock;
@@ -441,8 +446,10 @@ export class Router {
       // Checked before it is saved: a refused flag must not stick for later starts.
       checkRouterConfig(config);
       await saveRouterConfig(storage, config);
+      const run = opts.runOnly ?? {};
+      const effective: RouterConfig = { ...config, sam: { ...config.sam, ...run.sam }, httpProxy: { ...config.httpProxy, ...run.httpProxy } };
       const identity = await loadOrCreateLocalIdentity(paths, random);
-      return new Router(paths, storage, config, identity, opts.home, opts);
+      return new Router(paths, storage, effective, identity, opts.home, opts);
     } catch (e) {
       await storage.close();
       throw e;
@@ -560,6 +567,7 @@ export class Router {
         transitBps: Math.round(this.bandwidth.rate('transit')),
         transitBytes: this.tunnels.transit.counters.bytes,
         transitLimitBps: this.config.transit ? Math.floor((this.config.sharedKBps * 1024 * this.config.sharePercent) / 100) : 0,
+        dropped: { transit: this.tunnels.transit.counters.overLimit, own: this.tunnels.stats.ownOverLimit },
         history: { in: this.bandwidth.history('in', 60), out: this.bandwidth.history('out', 60), transit: this.bandwidth.history('transit', 60) },
       },
     };

@@ -184,7 +184,7 @@ describe('the garlic API on a testnet of our routers', () => {
     embedded = await startEmbeddedRouter({
       home,
       reseed: manifest.reseedDir,
-      config: { netId: manifest.netId, testnet: true, floodfill: false, sam: { enabled: false }, httpProxy: { enabled: false }, ntcp2: { host: '127.0.1.200', port: manifest.basePort + 200 } },
+      config: { netId: manifest.netId, testnet: true, floodfill: false, ntcp2: { host: '127.0.1.200', port: manifest.basePort + 200 } },
     });
     await waitFor('exploratory tunnels of the embedded router', async () => {
       const t = embedded!.router.status().tunnels;

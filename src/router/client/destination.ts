@@ -22,6 +22,8 @@ export interface EndToEndGarlic {
   pendingReplies?(): { staticPublicKey: Uint8Array; remoteId: string | undefined }[];
   stats?(): object;
   sessionFor?(staticPublicKey: Uint8Array): object | undefined;
+  /** Start a new session with a remote at the next message (an NS); false if there was none to drop. */
+  restart?(staticPublicKey: Uint8Array): boolean;
 }
 
 export class DestinationError extends Error {
@@ -91,7 +93,7 @@ export class LocalDestination {
   readonly hash: Uint8Array;
   readonly b32: string;
   readonly pool: TunnelPool;
-  readonly counters: PublishCounters & { received: number; sent: number; undecryptable: number; undecodable: number; unhandled: number; lookups: number } = {
+  readonly counters: PublishCounters & { received: number; sent: number; undecryptable: number; undecodable: number; unhandled: number; lookups: number; sessionRestarts: number } = {
     published: 0,
     confirmed: 0,
     lastPublished: 0,
@@ -102,6 +104,7 @@ export class LocalDestination {
     undecodable: 0,
     unhandled: 0,
     lookups: 0,
+    sessionRestarts: 0,
   };
   private current: { leaseSet: LeaseSet2; bytes: Uint8Array; fingerprint: string; at: number; confirmed: boolean; attemptAt: number } | undefined;
   private readonly pendingTokens = new Map<number, number>();
@@ -430,6 +433,17 @@ export class LocalDestination {
   /** Forget the path to a remote (its messages went unanswered): the next send picks another. */
   repath(to: Uint8Array): void {
     this.paths.delete(i2pBase64Encode(to));
+  }
+
+  /**
+   * Messages to a remote still went unanswered on another path: our ratchet session with it may
+   * be past the remote's tag look-ahead (a burst of lost messages), so the next message starts
+   * a new one with an NS.
+   */
+  restartSession(to: Uint8Array): void {
+    const ls = this.remotes.get(i2pBase64Encode(to))?.leaseSet;
+    const key = ls?.encryptionKeys.find((k) => k.type === 4 && k.key.length === 32);
+    if (key && this.deps.garlic.restart?.(key.key)) this.counters.sessionRestarts++;
   }
 
   /**

@@ -4,6 +4,7 @@ import { routerPaths } from '../home.js';
 import { TestnetError } from './errors.js';
 import { manifestPath, readManifest, type TestnetRouterRecord } from './manifest.js';
 import { isOurRouter, signalOurRouter, waitForExit } from './processes.js';
+import { i2pdDown, type I2pdStopReport } from './i2pd.js';
 
 export interface StopTimeouts {
   /** After `stop` over the control socket, before SIGTERM. */
@@ -33,6 +34,10 @@ export interface RouterStopReport {
 export interface TestnetDownReport {
   dir: string;
   routers: RouterStopReport[];
+  /** A mixed testnet's i2pd routers, stopped with i2pd-testnet.sh down after ours. */
+  i2pd?: I2pdStopReport[];
+  /** Why the script's `down` did not do it all (its pids were then checked and killed here). */
+  i2pdDetail?: string;
   allGone: boolean;
   /** testnet.json is removed only when every recorded router is gone. */
   manifestRemoved: boolean;
@@ -72,7 +77,9 @@ export async function testnetDown(dir: string, t: StopTimeouts = {}): Promise<Te
   const m = await readManifest(dir);
   if (m === undefined) throw new TestnetError('NO_TESTNET', `no testnet in ${dir} (no testnet.json)`);
   const routers = await Promise.all(m.routers.map((r) => stopRouter(r, t)));
-  const allGone = routers.every((r) => r.outcome !== 'still-running');
+  // Ours first: they live in the i2pd namespace, which the script's down takes away.
+  const i2pd = m.i2pd ? await i2pdDown(m.i2pd) : undefined;
+  const allGone = routers.every((r) => r.outcome !== 'still-running') && (i2pd?.routers.every((r) => r.outcome !== 'still-running') ?? true);
   if (allGone) await rm(manifestPath(dir), { force: true });
-  return { dir, routers, allGone, manifestRemoved: allGone };
+  return { dir, routers, ...(i2pd ? { i2pd: i2pd.routers, ...(i2pd.scriptError ? { i2pdDetail: i2pd.scriptError } : {}) } : {}), allGone, manifestRemoved: allGone };
 }

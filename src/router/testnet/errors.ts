@@ -4,7 +4,8 @@ export type TestnetErrorCode =
   | 'NO_TESTNET' // no testnet.json in the directory
   | 'BAD_MANIFEST' // testnet.json is not ours or is damaged
   | 'ROUTER_FAILED' // a router exited or never answered while starting
-  | 'STOP_FAILED'; // a recorded router would not die
+  | 'STOP_FAILED' // a recorded router would not die
+  | 'I2PD_UNAVAILABLE'; // --i2pd on a host without root, i2pd or i2pd-testnet.sh
 
 export class TestnetError extends Error {
   override readonly name = 'TestnetError';

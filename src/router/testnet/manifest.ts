@@ -16,6 +16,43 @@ export interface TestnetRouterRecord {
   log: string;
   /** SAM on host:samPort (TCP) and host:samPort (UDP datagrams); absent from older manifests. */
   samPort?: number;
+  /**
+   * A mixed testnet runs inside the i2pd namespace, where SAM and the HTTP proxy listen on
+   * 127.0.0.1 (the namespace's own) instead of host: clientHost:samPort, clientHost:httpProxyPort.
+   */
+  clientHost?: string;
+  httpProxyPort?: number;
+}
+
+/** One i2pd router that i2pd-testnet.sh started for a mixed testnet. */
+export interface TestnetI2pdRecord {
+  /** 1-based: the script's router k, data dir <i2pd.dir>/r<k>, on 198.18.0.k. */
+  k: number;
+  /** i2pd's own pid (the script's r<k>/router.pid): trusted only while its argv has --datadir=<dataDir>. */
+  pid: number;
+  dataDir: string;
+  host: string;
+  /** NTCP2. */
+  port: number;
+  /** Web console on 127.0.0.1 inside the namespace. */
+  consolePort: number;
+  /** Floodfills run no HTTP proxy or SAM (an i2pd 2.45 bug, see the script's header). */
+  floodfill: boolean;
+  /** I2P base64 router hash, from its router.info. */
+  hash: string;
+}
+
+/** The i2pd half of a mixed testnet, and the network namespace every router of it runs in. */
+export interface TestnetI2pdSection {
+  /** i2pd-testnet.sh, run again for `down`. */
+  script: string;
+  /** I2PDNET_DIR. */
+  dir: string;
+  /** I2PDNET_BASEPORT. */
+  basePort: number;
+  /** The namespace's holder process (the script's netns.pid); our routers run in its namespace. */
+  netnsPid: number;
+  routers: TestnetI2pdRecord[];
 }
 
 export interface TestnetManifest {
@@ -26,6 +63,8 @@ export interface TestnetManifest {
   reseedDir: string;
   createdAt: string;
   routers: TestnetRouterRecord[];
+  /** Present in a mixed testnet (`up --i2pd M`). */
+  i2pd?: TestnetI2pdSection;
 }
 
 export const MANIFEST_FILE = 'testnet.json';
@@ -81,6 +120,34 @@ export function parseManifest(v: unknown, where: string): TestnetManifest {
       int(r.netId, 1, 255) &&
       typeof r.log === 'string';
     if (!ok) bad(`bad router record ${JSON.stringify(r)}`);
+    if ((r.samPort !== undefined && !int(r.samPort, 1, 65535)) || (r.httpProxyPort !== undefined && !int(r.httpProxyPort, 1, 65535)) || (r.clientHost !== undefined && typeof r.clientHost !== 'string')) bad(`bad router record ${JSON.stringify(r)}`);
   }
+  if (m.i2pd !== undefined) parseI2pdSection(m.i2pd, bad);
   return m as TestnetManifest;
+}
+
+const absolute = (v: unknown): v is string => typeof v === 'string' && v.startsWith('/') && v.length > 1 && !v.includes('\0');
+
+/** The same care as for our records: `down` signals these pids and runs this script. */
+function parseI2pdSection(v: unknown, bad: (what: string) => never): void {
+  const s = v as Partial<TestnetI2pdSection> | null;
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) return bad('i2pd is not an object');
+  if (!absolute(s.script) || !absolute(s.dir)) bad('i2pd: bad script or dir');
+  if (!int(s.basePort, 1, 65535) || !int(s.netnsPid, 2, 0x7fffffff)) bad('i2pd: bad basePort or netnsPid');
+  if (!Array.isArray(s.routers) || s.routers.length > 255) bad('i2pd: bad routers');
+  for (const r of s.routers!) {
+    const ok =
+      typeof r === 'object' &&
+      r !== null &&
+      int(r.k, 1, 255) &&
+      int(r.pid, 2, 0x7fffffff) &&
+      absolute(r.dataDir) &&
+      typeof r.host === 'string' &&
+      int(r.port, 1, 65535) &&
+      int(r.consolePort, 1, 65535) &&
+      typeof r.floodfill === 'boolean' &&
+      typeof r.hash === 'string' &&
+      /^[A-Za-z0-9~-]{43}=$/.test(r.hash);
+    if (!ok) bad(`bad i2pd router record ${JSON.stringify(r)}`);
+  }
 }

@@ -14,13 +14,16 @@ export interface SpawnRouterOptions {
   args: string[];
   logPath: string;
   env?: NodeJS.ProcessEnv;
+  /** A command that execs the rest (e.g. nsenter into a namespace), so that the pid stays the router's. */
+  prefix?: string[];
 }
 
 /** Starts `node bin ...args` detached, stdout and stderr appended to `logPath` (0600). */
 export function spawnDetachedRouter(o: SpawnRouterOptions): ChildProcess {
   const fd = openSync(o.logPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_APPEND | (fsc.O_NOFOLLOW ?? 0), 0o600);
   try {
-    const child = spawn(o.node, [o.bin, ...o.args], {
+    const argv = [...(o.prefix ?? []), o.node, o.bin, ...o.args];
+    const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', fd, fd],
       env: { ...(o.env ?? process.env), NO_COLOR: '1', FORCE_COLOR: '0' },

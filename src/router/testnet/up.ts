@@ -13,6 +13,22 @@ import { stopRouter } from './down.js';
 import { TestnetError } from './errors.js';
 import { manifestPath, readManifest, writeManifest, type TestnetManifest, type TestnetRouterRecord } from './manifest.js';
 import { isOurRouter, lastLogLine, sleep, spawnDetachedRouter } from './processes.js';
+import {
+  httpProxyPortFor,
+  I2PD_PORT_OFFSET,
+  i2pdDown,
+  i2pdUnavailable,
+  i2pdUp,
+  inNamespace,
+  isOurI2pd,
+  MAX_TESTNET_I2PD,
+  MIN_TESTNET_I2PD,
+  mixedTopPort,
+  NAMESPACE_HOST_PREFIX,
+  seedFromI2pd,
+  thisHost,
+  type I2pdHost,
+} from './i2pd.js';
 
 export const MAX_TESTNET_ROUTERS = 50;
 export const DEFAULT_HOST_PREFIX = '127.0.1.';
@@ -46,10 +62,21 @@ export interface TestnetUpOptions {
   env?: NodeJS.ProcessEnv;
   /** Told as each router comes up, for progress output. */
   onRouterUp?: (r: TestnetRouterRecord, status: RouterStatus) => void;
+  /**
+   * M > 0: a mixed testnet. M i2pd routers from i2pd-testnet.sh (`i2pdScript`) come up first in
+   * its network namespace, on our netId; then ours, inside the same namespace on 198.18.1.k,
+   * bootstrapping from the i2pd RouterInfos and from each other.
+   */
+  i2pd?: number;
+  i2pdScript?: string;
+  /** Told once the i2pd routers run. */
+  onI2pdUp?: (section: NonNullable<TestnetManifest['i2pd']>) => void;
+  /** For tests: the host as i2pdUnavailable sees it. */
+  i2pdHost?: I2pdHost;
 }
 
 /** Checks the options a user gives; a bad one is an INVALID_ARGUMENT TestnetError (exit 2). */
-export function validateTestnetOptions(o: { routers: number; netId?: number; basePort?: number; hostPrefix?: string; floodfills?: number }): void {
+export function validateTestnetOptions(o: { routers: number; netId?: number; basePort?: number; hostPrefix?: string; floodfills?: number; i2pd?: number }): void {
   const bad = (m: string): never => {
     throw new TestnetError('INVALID_ARGUMENT', m);
   };
@@ -64,6 +91,11 @@ export function validateTestnetOptions(o: { routers: number; netId?: number; bas
       bad(`--base-port must be 1024..${65535 - o.routers} for ${o.routers} routers (router k uses base + k), got ${o.basePort}`);
     }
   }
+  if (o.i2pd !== undefined && o.i2pd !== 0) {
+    if (!Number.isInteger(o.i2pd) || o.i2pd < MIN_TESTNET_I2PD || o.i2pd > MAX_TESTNET_I2PD) bad(`--i2pd must be 0 or ${MIN_TESTNET_I2PD}..${MAX_TESTNET_I2PD} (i2pd-testnet.sh needs at least ${MIN_TESTNET_I2PD}), got ${o.i2pd}`);
+    if (o.basePort !== undefined && mixedTopPort(o.basePort, o.i2pd) > 65535) bad(`--base-port must be at most ${65535 - (mixedTopPort(0, o.i2pd))} with --i2pd ${o.i2pd} (the i2pd routers take ports up to base + ${mixedTopPort(0, o.i2pd)}), got ${o.basePort}`);
+    if (o.hostPrefix !== undefined) bad('a host prefix cannot be given with --i2pd: every router runs in the i2pd namespace, ours on 198.18.1.k');
+  }
   if (o.hostPrefix !== undefined && !/^127\.(25[0-5]|2[0-4]\d|1?\d?\d)\.(25[0-5]|2[0-4]\d|1?\d?\d)\.$/.test(o.hostPrefix)) {
     bad(`host prefix must be loopback, like 127.0.1., got ${o.hostPrefix}`);
   }
@@ -77,16 +109,27 @@ export function validateTestnetOptions(o: { routers: number; netId?: number; bas
  */
 export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
   validateTestnetOptions(o);
+  const i2pdCount = o.i2pd ?? 0;
+  // Refused before anything starts: one line saying what is missing.
+  const i2pdScript = o.i2pdScript ?? '';
+  if (i2pdCount > 0) {
+    const why = i2pdUnavailable(o.i2pdHost ?? thisHost(i2pdScript));
+    if (why !== undefined) throw new TestnetError('I2PD_UNAVAILABLE', why);
+  }
   const random = o.random ?? ((n: number) => randomInt(n));
   const netId = o.netId ?? 10 + random(241);
   // Below 32768, where Linux starts handing out ephemeral ports: a clash there would be random.
   const basePort = o.basePort ?? 20000 + random(12000);
-  const hostPrefix = o.hostPrefix ?? DEFAULT_HOST_PREFIX;
+  const mixed = i2pdCount > 0;
+  const hostPrefix = mixed ? NAMESPACE_HOST_PREFIX : (o.hostPrefix ?? DEFAULT_HOST_PREFIX);
   const readyTimeoutMs = o.readyTimeoutMs ?? 20_000;
 
   ensurePrivateDir(o.dir);
   const previous = await readManifest(o.dir);
-  const stillUp = previous?.routers.filter((r) => isOurRouter(r.pid, r.home)) ?? [];
+  const stillUp = [
+    ...(previous?.routers.filter((r) => isOurRouter(r.pid, r.home)) ?? []),
+    ...(previous?.i2pd?.routers.filter((r) => isOurI2pd(r.pid, r.dataDir)) ?? []),
+  ];
   if (stillUp.length > 0) {
     throw new TestnetError('ALREADY_RUNNING', `a testnet is already running in ${o.dir} (pids ${stillUp.map((r) => r.pid).join(', ')}); stop it with anon-router testnet down`);
   }
@@ -97,7 +140,15 @@ export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
 
   const floodfills = Math.min(o.floodfills ?? 2, o.routers);
   const manifest: TestnetManifest = { version: 1, dir: o.dir, netId, basePort, reseedDir, createdAt: new Date().toISOString(), routers: [] };
+  let prefix: string[] | undefined;
   try {
+    if (mixed) {
+      // The script records its own pids and cleans up after itself if its `up` fails.
+      manifest.i2pd = await i2pdUp({ script: i2pdScript, dir: join(o.dir, 'i2pd'), basePort: basePort + I2PD_PORT_OFFSET, netId, routers: i2pdCount, ...(o.env ? { env: o.env } : {}) });
+      await writeManifest(manifest);
+      await seedFromI2pd(manifest.i2pd, netId, reseedDir);
+      o.onI2pdUp?.(manifest.i2pd);
+    }
     for (let k = 1; k <= o.routers; k++) {
       const home = join(o.dir, `r${k}`);
       ensurePrivateDir(home);
@@ -105,15 +156,24 @@ export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
       // outside the testnet, on 127.0.0.1:7656) collide; TCP and UDP share the number.
       const samPort = samPortFor(basePort, k);
       const rec: TestnetRouterRecord = { k, pid: 0, home, host: `${hostPrefix}${k}`, port: basePort + k, hash: null, netId, log: join(home, 'router.log'), samPort };
+      // Outside a namespace each router's HTTP proxy and SAM listen on its own loopback address
+      // (127.0.1.k; the proxy on 4444), so no two collide. Inside the i2pd namespace they listen
+      // on its 127.0.0.1, next to i2pd's proxies and SAM bridges, so every port is its own.
+      if (mixed) {
+        rec.clientHost = '127.0.0.1';
+        rec.httpProxyPort = httpProxyPortFor(basePort, k);
+        prefix ??= inNamespace(manifest.i2pd!);
+      }
+      const clientHost = rec.clientHost ?? rec.host;
       const child = spawnDetachedRouter({
         node: o.node ?? process.execPath,
         bin: o.bin,
         args: ['start', '--home', home, '--host', rec.host, '--port', String(rec.port), '--netid', String(netId), '--testnet', '--reseed', reseedDir, k <= floodfills ? '--floodfill' : '--no-floodfill',
-          // Each router's HTTP proxy on its own loopback address (127.0.1.k:4444): no two collide.
-          '--http-proxy-host', rec.host,
-          '--sam-host', rec.host, '--sam-port', String(samPort), '--sam-udp-port', String(samPort)],
+          '--http-proxy-host', clientHost, ...(rec.httpProxyPort !== undefined ? ['--http-proxy-port', String(rec.httpProxyPort)] : []),
+          '--sam-host', clientHost, '--sam-port', String(samPort), '--sam-udp-port', String(samPort)],
         logPath: rec.log,
         ...(o.env ? { env: o.env } : {}),
+        ...(prefix ? { prefix } : {}),
       });
       let exited: string | undefined;
       const spawnError = new Promise<Error>((r) => child.once('error', r));
@@ -134,8 +194,9 @@ export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
     }
   } catch (err) {
     await Promise.all(manifest.routers.map((r) => stopRouter(r, { gracefulMs: 3_000, termMs: 3_000 })));
+    const i2pdLeft = manifest.i2pd ? (await i2pdDown(manifest.i2pd, o.env)).routers.some((r) => r.outcome === 'still-running') : false;
     // Kept when something survived, so that `testnet down` can try again.
-    if (manifest.routers.every((r) => !isOurRouter(r.pid, r.home))) await rm(manifestPath(o.dir), { force: true });
+    if (!i2pdLeft && manifest.routers.every((r) => !isOurRouter(r.pid, r.home))) await rm(manifestPath(o.dir), { force: true });
     throw err;
   }
   return manifest;

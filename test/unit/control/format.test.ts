@@ -69,6 +69,11 @@ describe('status formatting', () => {
     expect(formatBuilds({ attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, successRate: 0 })).toBe('0 of 0 succeeded (0%), 0 rejected, 0 timed out');
     // No limit: no "of".
     expect(formatBandwidth({ ...s.bandwidth, transitLimitBps: 0, transitBps: 0, transitBytes: 0 })).toBe('in 12.0 KiB/s, out 9.1 KiB/s, transit 0 B/s, 0 B relayed');
+    // Drops by the bandwidth buckets show once there are any.
+    expect(formatBandwidth({ ...s.bandwidth, dropped: { transit: 0, own: 0 } })).toBe(f.bandwidth);
+    expect(formatBandwidth({ ...s.bandwidth, dropped: { transit: 1107, own: 3 } })).toBe(
+      'in 12.0 KiB/s, out 9.1 KiB/s, transit 4.0 KiB/s of 64.0 KiB/s, 3.2 MiB relayed, dropped over limit: 1107 transit / 3 own',
+    );
   });
 
   it('a status without the tunnel fields (an older router) renders instead of throwing', () => {

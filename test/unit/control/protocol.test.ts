@@ -74,6 +74,9 @@ describe('control protocol', () => {
     expect(() => parseRouterStatus(noTunnels)).toThrow(/tunnels/);
     expect(() => parseRouterStatus({ ...sample, tunnels: { ...sample.tunnels, builds: { ...sample.tunnels.builds, successRate: 'x' } } })).toThrow(/tunnels/);
     expect(() => parseRouterStatus({ ...sample, bandwidth: { ...sample.bandwidth, history: { in: [1, 'x'], out: [], transit: [] } } })).toThrow(/bandwidth/);
+    // Bucket drops: optional (older routers), checked when present.
+    expect(parseRouterStatus({ ...sample, bandwidth: { ...sample.bandwidth, dropped: { transit: 5, own: 0 } } }).bandwidth.dropped).toEqual({ transit: 5, own: 0 });
+    expect(() => parseRouterStatus({ ...sample, bandwidth: { ...sample.bandwidth, dropped: { transit: 'x', own: 0 } } })).toThrow(/bandwidth/);
   });
 });
 

@@ -217,6 +217,25 @@ describe('RatchetEngine data phase', () => {
     expect(() => bob.decrypt(late)).toThrow(GarlicError);
   });
 
+  it('more lost in a row than the look-ahead kills a session; restart() recovers with an NS', () => {
+    const { alice, bob, toBob, toAlice, b } = established();
+    for (let i = 0; i < 10; i++) bob.decrypt(alice.encrypt(toBob, [clove(i)]));
+    // tsmin 24 + N/4 tags ahead at N ~ 12: lose 60 in a row and the session is gone for Bob.
+    for (let i = 0; i < 60; i++) alice.encrypt(toBob, [clove(100 + i)]);
+    expect(codeOf(() => bob.decrypt(alice.encrypt(toBob, [clove(200)])))).not.toBe('none');
+    // Still dead: Alice does not know, and would go on like this.
+    expect(alice.seal(toBob, [clove(201)]).kind).toBe('es');
+    expect(alice.restart(b.publicKey)).toBe(true);
+    const ns = alice.seal(toBob, [clove(202)]);
+    expect(ns.kind).toBe('ns');
+    expect(msgIds(bob.decrypt(ns.body))).toEqual([202]);
+    // Restarting a session still in its handshake changes nothing (its NSs already get through).
+    expect(alice.restart(b.publicKey)).toBe(false);
+    expect(alice.seal(toBob, [clove(203)]).kind).toBe('ns');
+    // Bob's side of the old session still works for what he sends.
+    expect(msgIds(alice.decrypt(bob.encrypt(toAlice, [clove(204)])))).toEqual([204]);
+  });
+
   it('replays are rejected: NS (even with other random top bits) and ES', () => {
     const { alice, bob, toBob, toAlice } = pair();
     const ns = alice.encrypt(toBob, [clove(1)]);

@@ -11,7 +11,7 @@ import { type ConnectionEndReason, type ConnectionSink, StreamConnection } from 
 import { decodePacket, encodePacket, FLAG_CLOSE, FLAG_FROM_INCLUDED, FLAG_RESET, FLAG_SIGNATURE_INCLUDED, FLAG_SYNCHRONIZE, type StreamPacket } from '../../../src/router/client/streaming/packet.js';
 import type { ConnectionOptions } from '../../../src/router/client/streaming/options.js';
 import { createPrivateKeys } from '../../../src/router/data/index.js';
-import { ManualClock, SeededRandom } from '../../../src/router/runtime/index.js';
+import { ManualClock, SeededRandom, TokenBucket } from '../../../src/router/runtime/index.js';
 
 const from = createPrivateKeys().destination;
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -21,6 +21,12 @@ interface LinkOptions {
   duplicate: number;
   latencyMs: number;
   jitterMs: number;
+  /**
+   * A router's bandwidth bucket on the path, shared by both directions (a transit hop carries
+   * the tunnels of both): a packet finding it short of its bytes is dropped, silently.
+   */
+  rateBps?: number;
+  burstBytes?: number;
 }
 
 class Side {
@@ -88,7 +94,10 @@ class Harness {
   /** Packets on the wire, by direction (after loss and duplication). */
   delivered = 0;
   lost = 0;
+  /** Packets the bandwidth bucket dropped. */
+  overLimit = 0;
   cut = false;
+  private readonly bucket: TokenBucket | undefined;
 
   constructor(
     seed: string,
@@ -96,6 +105,7 @@ class Harness {
     private readonly opts: Partial<ConnectionOptions> = {},
   ) {
     this.random = new SeededRandom(seed);
+    if (link.rateBps !== undefined) this.bucket = new TokenBucket({ clock: this.clock, ratePerSecond: link.rateBps, burst: link.burstBytes ?? link.rateBps });
     this.a = new Side('a', this);
     this.b = new Side('b', this);
     this.a.conn = new StreamConnection(this.a.sink(), { localId: 1111, now: this.clock.now(), outbound: true, synNacks: [] }, opts);
@@ -118,6 +128,10 @@ class Harness {
     for (let i = 0; i < copies; i++) {
       if (this.cut || this.random.int(1_000_000) < this.link.loss * 1_000_000) {
         this.lost++;
+        continue;
+      }
+      if (this.bucket && !this.bucket.take(wire.length)) {
+        this.overLimit++;
         continue;
       }
       const delay = this.link.latencyMs + (this.link.jitterMs > 0 ? this.random.int(this.link.jitterMs + 1) : 0);
@@ -244,6 +258,57 @@ describe('a connection on a lossy, duplicating, reordering link', () => {
     h.write(h.a, new Uint8Array(1812 * 3));
     h.clock.advance(h.a.conn!.rto + 10);
     expect(h.a.conn!.windowSize).toBeLessThanOrEqual(Math.max(1, Math.floor(before / 2)));
+  });
+});
+
+describe('a connection through a rate-limited hop that drops what exceeds its bucket', () => {
+  // Our routers' default: 128 KB/s shared, 80 % of it for transit, four seconds of burst. The
+  // window outgrows the bucket within a second and whole flights are dropped; recovery must not
+  // resend whole flights at once (they are dropped again, with the ACKs), or the stream stalls.
+  const HOP: LinkOptions = { loss: 0, duplicate: 0, latencyMs: 30, jitterMs: 10, rateBps: 104_857, burstBytes: 4 * 104_857 };
+
+  it('carries 1 MB each way at once, intact, and both sides close in order', () => {
+    const h = new Harness('bucket', HOP);
+    const rnd = new SeededRandom('bucket data');
+    const up = rnd.bytes(1024 * 1024);
+    const down = rnd.bytes(1024 * 1024);
+    h.open();
+    expect(h.run(() => h.a.established, 10_000)).toBe(true);
+    h.write(h.a, up);
+    expect(h.run(() => h.b.conn !== undefined, 10_000)).toBe(true);
+    h.write(h.b, down);
+    h.close(h.a);
+    h.close(h.b);
+    // 2 MB through ~100 KB/s takes ~20 s at best; bounded retries would have given up long before 120 s.
+    expect(h.run(() => h.a.ended !== 'open' && h.b.ended !== 'open', 120_000)).toBe(true);
+    expect([h.a.ended, h.b.ended]).toEqual([undefined, undefined]);
+    expect(sha(h.b.bytes())).toBe(sha(up));
+    expect(sha(h.a.bytes())).toBe(sha(down));
+    // The condition under test did occur: the bucket dropped packets, and they were resent.
+    expect(h.overLimit).toBeGreaterThan(0);
+    expect(h.a.conn!.stats.retransmitted + h.b.conn!.stats.retransmitted).toBeGreaterThan(0);
+  });
+
+  it('a timeout resends only the oldest packet and restarts from a window of one', () => {
+    const h = new Harness('rto one', CLEAN);
+    h.open();
+    h.run(() => h.a.established, 10_000);
+    h.write(h.a, new SeededRandom('warm').bytes(100_000));
+    h.run(() => h.a.conn!.inFlightCount === 0 && h.a.conn!.bufferedBytes === 0, 60_000);
+    expect(h.a.conn!.windowSize).toBeGreaterThan(8);
+    h.cut = true;
+    h.write(h.a, new Uint8Array(1812 * 8));
+    const sentBefore = h.a.packets.length;
+    h.clock.advance(h.a.conn!.rto + 10);
+    const resent = h.a.packets.slice(sentBefore);
+    // One packet goes out again (the oldest outstanding), not the whole flight of eight.
+    expect(resent).toHaveLength(1);
+    expect(resent[0].sequenceNum).toBe(Math.min(...h.a.packets.slice(sentBefore - 8, sentBefore).map((p) => p.sequenceNum)));
+    expect(h.a.conn!.windowSize).toBe(1);
+    // The link heals: everything still arrives.
+    h.cut = false;
+    expect(h.run(() => h.a.conn!.inFlightCount === 0 && h.a.conn!.bufferedBytes === 0, 120_000)).toBe(true);
+    expect(h.b.bytes().length).toBe(100_000 + 1812 * 8);
   });
 });
 

@@ -111,6 +111,80 @@ describe('streaming on a network of six routers', () => {
     unlisten();
   }, 60_000);
 
+  it('a burst of lost messages longer than the ratchet tag look-ahead: the garlic session restarts and the stream completes', async () => {
+    // A hop whose bandwidth bucket ran dry drops whole flights. The receiver of a ratchet
+    // session recognises tags only up to min(160, 24 + N/4) past the last one it saw: lose more
+    // in a row and nothing later on that session can be decrypted. Retransmissions alone never
+    // recover (the control below, restarts disabled); the sender must start a new session with
+    // an NS once its resends go unanswered on a new path too.
+    let src = a;
+    const ours = new Set<number | undefined>();
+    let seen = 0;
+    let dropped = 0;
+    let dropUntil = Infinity;
+    const DROP_FROM = 400; // tunnel messages out of the sender's tunnels first (~200 packets: the window is at its most, 128)
+    const DROP_MS = 1_500; // everything it sends in this time is lost: the whole flight and a couple of resends
+    cn.net.intercept = (from, _to, bytes) => {
+      if (from !== cn.client(2).router) return undefined;
+      const m = TestNetwork.decode(bytes);
+      if (m.type !== I2npType.TunnelData) return undefined;
+      // The sender's tunnels of now: repath and the pool's replacements bring new ones.
+      for (const t of src.pool.outbound) ours.add(t.firstTunnelId);
+      if (!ours.has(m.tunnelId)) return undefined;
+      if (++seen === DROP_FROM) dropUntil = cn.net.clock.now() + DROP_MS;
+      if (seen >= DROP_FROM && cn.net.clock.now() < dropUntil) {
+        dropped++;
+        return null;
+      }
+      return undefined;
+    };
+    const served: I2pStream[] = [];
+    const unlisten = b.streams.listen((srv) => {
+      served.push(srv);
+      const got = collect(srv);
+      srv.on('end', () => srv.end(sha(got.bytes())));
+    }, { port: 84 });
+    const transfer = async (from: LocalDestination) => {
+      src = from;
+      ours.clear();
+      seen = 0;
+      dropped = 0;
+      dropUntil = Infinity;
+      const up = rnd.bytes(1024 * 1024);
+      const s = await cn.net.drive(from.streams.connect(b.hash, { toPort: 84 }));
+      const client = collect(s);
+      s.end(up);
+      expect(await cn.net.runUntil(() => client.error !== undefined || client.ended, 300_000, 20)).toBe(true);
+      // The condition: more lost in a row than b's look-ahead (24 + N/4 tags at N ~ 200).
+      expect(dropped).toBeGreaterThan(2 * 80);
+      return { client, expected: sha(up) };
+    };
+
+    const restarts0 = a.counters.sessionRestarts;
+    const healed = await transfer(a);
+    expect(healed.client.error).toBeUndefined();
+    expect(healed.client.bytes().toString()).toBe(healed.expected);
+    expect(a.counters.sessionRestarts).toBeGreaterThan(restarts0);
+    expect(a.streams.counters.sessionRestarts).toBeGreaterThan(0);
+
+    // Control: a new destination on the same router, its restarts disabled: the stream dies.
+    const c = cn.client(2).destinations.create(undefined, { inbound: HOPS, outbound: HOPS });
+    expect(await cn.net.runUntil(() => c.counters.confirmed >= 1, 120_000)).toBe(true);
+    c.restartSession = () => undefined;
+    const undecryptable = b.counters.undecryptable;
+    const dead = await transfer(c);
+    cn.net.intercept = undefined;
+    // b could no longer open what c sent on that session, and c never stopped using it.
+    expect(b.counters.undecryptable).toBeGreaterThan(undecryptable);
+    expect(dead.client.error).toBeInstanceOf(StreamError);
+    expect((dead.client.error as StreamError).code).toBe('TIMEOUT');
+    cn.client(2).destinations.remove(c.hash);
+    // b's end of the dead stream waits for data that will not come (nothing of its own in
+    // flight to time out): the application gives up on it, as one would on a silent peer.
+    for (const srv of served) if (!srv.readableEnded) srv.destroy();
+    unlisten();
+  }, 120_000);
+
   it('half-closes: the side that ended still reads what the other sends afterwards', async () => {
     let server: I2pStream | undefined;
     const unlisten = b.streams.listen((s) => (server = s), { port: 81 });

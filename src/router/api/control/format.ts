@@ -57,7 +57,9 @@ export function formatTunnelTests(t: TunnelStatus['tests']): string {
 /** "4.0 KiB/s of 64.0 KiB/s, 3.2 MiB relayed"; no "of" without a limit. */
 export function formatTransitRate(b: BandwidthStatus): string {
   const limit = b.transitLimitBps > 0 ? ` of ${formatRate(b.transitLimitBps)}` : '';
-  return `${formatRate(b.transitBps)}${limit}, ${formatBytes(b.transitBytes)} relayed`;
+  const d = b.dropped;
+  const dropped = d && d.transit + d.own > 0 ? `, dropped over limit: ${d.transit} transit / ${d.own} own` : '';
+  return `${formatRate(b.transitBps)}${limit}, ${formatBytes(b.transitBytes)} relayed${dropped}`;
 }
 
 /** "in 12.0 KiB/s, out 9.1 KiB/s, transit 4.0 KiB/s of 64.0 KiB/s, 3.2 MiB relayed". */

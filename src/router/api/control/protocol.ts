@@ -71,6 +71,11 @@ export interface BandwidthStatus {
   transitBytes: number;
   /** Limit for transit, bytes per second (the user's share). */
   transitLimitBps: number;
+  /**
+   * Tunnel messages dropped because a bandwidth bucket was empty: `transit` ones we relay for
+   * others, `own` ones of our tunnels (their senders' protocols must resend). Absent from older routers.
+   */
+  dropped?: { transit: number; own: number };
   history: { in: number[]; out: number[]; transit: number[] };
 }
 
@@ -234,6 +239,8 @@ export function parseRouterStatus(v: unknown): RouterStatus {
   const b = v.bandwidth;
   const series = (a: unknown) => Array.isArray(a) && a.length <= 3600 && a.every((x) => num(x));
   if (!nums(b, ['inBps', 'outBps', 'transitBps', 'transitBytes', 'transitLimitBps'])) bad('bandwidth');
+  const d = (b as Record<string, unknown>).dropped;
+  if (d !== undefined && !pair(d, 'transit', 'own')) bad('bandwidth');
   const h = (b as Record<string, unknown>).history;
   if (!isObject(h) || !series(h.in) || !series(h.out) || !series(h.transit)) bad('bandwidth');
   return v as unknown as RouterStatus;

@@ -39,8 +39,11 @@ export interface ConnectionSink {
   localCloseAcked(): void;
   /** Terminal: undefined for an orderly close in both directions. */
   ended(reason: ConnectionEndReason | undefined): void;
-  /** A retransmission timeout fired (not while choked): the path to the peer may be broken. */
-  timedOut(): void;
+  /**
+   * A retransmission timeout fired (not while choked): the path to the peer may be broken.
+   * `consecutive` counts the timeouts since the peer last acknowledged anything (1 = the first).
+   */
+  timedOut(consecutive: number): void;
   /** Bytes delivered to the application and not read yet (for flow control). */
   backlog(): number;
 }
@@ -54,6 +57,8 @@ interface InFlight {
   /** Timeouts that count toward giving up (not those while the peer had us choked). */
   tries: number;
   nackHits: number;
+  /** Given up on by a timeout: resent as the window allows, not counted in flight until then. */
+  lost: boolean;
 }
 
 interface Received {
@@ -84,6 +89,10 @@ export class StreamConnection {
   private recoverSeq = -1;
   private remoteMtu: number;
   private remoteChoked = false;
+  /** In-flight packets marked lost and not yet resent. */
+  private lostCount = 0;
+  /** Timeouts since the peer last acknowledged something. */
+  private consecutiveTimeouts = 0;
 
   private readonly sendQueue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -248,7 +257,7 @@ export class StreamConnection {
     if (this.queuedBytes > 0 && this.canSend()) min(this.flushAt);
     // Retransmissions move a packet's send time: the earliest due may be any in flight (at most a window).
     const rto = this.rtt.rto;
-    for (const f of this.inFlight.values()) min(f.sentAt + rto);
+    for (const f of this.inFlight.values()) if (!f.lost) min(f.sentAt + rto);
     return d;
   }
 
@@ -331,6 +340,7 @@ export class StreamConnection {
         continue;
       }
       this.inFlight.delete(f.seq);
+      if (f.lost) this.lostCount--;
       acked++;
       // Karn: only packets sent once give an RTT sample.
       if (f.transmissions === 1) this.rtt.sample(now - f.sentAt);
@@ -341,6 +351,7 @@ export class StreamConnection {
     }
     if (acked > 0) {
       this.rtt.resetBackoff();
+      this.consecutiveTimeouts = 0;
       for (let i = 0; i < acked; i++) {
         if (this.cwnd < this.ssthresh) this.cwnd += 1;
         else this.cwnd += 1 / this.cwnd;
@@ -350,7 +361,7 @@ export class StreamConnection {
     // Two NACKs of a packet ask for a fast retransmit (streaming.rst).
     if (nacked) {
       for (const f of this.inFlight.values()) {
-        if (f.nackHits >= 2 && now - f.sentAt >= this.rtt.srttOr(0) / 2) {
+        if (!f.lost && f.nackHits >= 2 && now - f.sentAt >= this.rtt.srttOr(0) / 2) {
           f.nackHits = 0;
           this.stats.fastRetransmits++;
           this.onLoss(f.seq);
@@ -372,11 +383,21 @@ export class StreamConnection {
     // Choked, one packet stays in flight as a probe: its ACKs tell us when the choke lifts
     // (an unchoke ACK may be lost).
     const window = this.remoteChoked ? 1 : Math.max(1, Math.floor(this.cwnd));
-    return this.state === 'established' && this.inFlight.size < window;
+    return this.state === 'established' && this.inFlight.size - this.lostCount < window;
   }
 
   /** Sends queued data as whole packets while the window allows; a short tail waits for `flushAt`. */
   private flush(now: number, force = false): void {
+    // What a timeout gave up on goes first, oldest first, as the window reopens.
+    if (this.lostCount > 0) {
+      for (const f of this.inFlight.values()) {
+        if (this.lostCount === 0 || !this.canSend()) break;
+        if (!f.lost) continue;
+        f.lost = false;
+        this.lostCount--;
+        this.resend(f, now);
+      }
+    }
     while (this.canSend() && this.queuedBytes > 0) {
       const mtu = this.remoteMtu;
       if (this.queuedBytes < mtu && !force && !this.closeWanted && this.flushAt !== undefined && now < this.flushAt) break;
@@ -413,7 +434,7 @@ export class StreamConnection {
   }
 
   private transmit(now: number, flags: number, payload: Uint8Array): void {
-    const f: InFlight = { seq: this.nextSeq++, flags, payload, sentAt: now, transmissions: 0, tries: 0, nackHits: 0 };
+    const f: InFlight = { seq: this.nextSeq++, flags, payload, sentAt: now, transmissions: 0, tries: 0, nackHits: 0, lost: false };
     this.inFlight.set(f.seq, f);
     this.resend(f, now);
   }
@@ -504,37 +525,56 @@ export class StreamConnection {
     this.cwnd = this.ssthresh;
   }
 
+  /** A timeout by RFC 5681's rule: restart from a window of one packet. */
+  private onTimeoutLoss(): void {
+    const outstanding = this.inFlight.size - this.lostCount;
+    this.recoverSeq = this.nextSeq - 1;
+    this.ssthresh = Math.max(this.o.minWindow, Math.floor(Math.max(this.cwnd, outstanding) / 2));
+    this.cwnd = Math.max(1, this.o.minWindow);
+  }
+
+  /**
+   * The oldest packet due goes again at once; everything else sent before it was lost too, but
+   * is resent only as acknowledgements reopen the window. Resending a whole flight at once
+   * refills the queue that dropped it (a router's bandwidth bucket drops it again, with the
+   * peer's ACKs), and every copy spends a garlic session tag: a flight resent a few times
+   * outruns the receiver's tag look-ahead and the session can no longer be decrypted.
+   */
   private retransmitDue(now: number): void {
     const rto = this.rtt.rto;
-    let due = false;
-    for (const f of this.inFlight.values()) if (now >= f.sentAt + rto) due = true;
-    if (!due) return;
-    // One timeout for the whole flight: packets sent within half an RTO of the first one due go
-    // again with it (else each would back the RTO off once more a few ms later).
-    const cutoff = now - rto / 2;
-    let fired = false;
+    let first: InFlight | undefined;
     for (const f of this.inFlight.values()) {
-      if (f.sentAt > cutoff) continue;
-      // The peer of a closed connection may be gone (i2pd drops a stream once it has sent its
-      // CLOSE): an unanswered final CLOSE is not an error, and not worth many tries.
-      const onlyClose = this.remoteCloseSeen && this.inFlight.size === 1 && f.seq === this.closeSeq;
-      if (f.tries >= (onlyClose ? this.o.closeRetransmissions : this.o.maxRetransmissions)) {
-        if (!onlyClose) this.sendControl(now, FLAG_RESET | FLAG_SIGNATURE_INCLUDED, this.nextSeq++);
-        this.finish(onlyClose ? undefined : 'TIMEOUT');
-        return;
+      if (!f.lost && now >= f.sentAt + rto) {
+        first = f;
+        break;
       }
-      if (!fired) {
-        fired = true;
-        this.stats.timeouts++;
-        if (!this.remoteChoked) {
-          this.onLoss(f.seq);
-          this.sink.timedOut();
-        }
-        this.rtt.backoff();
-      }
-      if (!this.remoteChoked) f.tries++;
-      this.resend(f, now);
     }
+    if (!first) return;
+    // The peer of a closed connection may be gone (i2pd drops a stream once it has sent its
+    // CLOSE): an unanswered final CLOSE is not an error, and not worth many tries.
+    const onlyClose = this.remoteCloseSeen && this.inFlight.size === 1 && first.seq === this.closeSeq;
+    if (first.tries >= (onlyClose ? this.o.closeRetransmissions : this.o.maxRetransmissions)) {
+      if (!onlyClose) this.sendControl(now, FLAG_RESET | FLAG_SIGNATURE_INCLUDED, this.nextSeq++);
+      this.finish(onlyClose ? undefined : 'TIMEOUT');
+      return;
+    }
+    this.stats.timeouts++;
+    if (!this.remoteChoked) {
+      this.onTimeoutLoss();
+      this.consecutiveTimeouts++;
+      this.sink.timedOut(this.consecutiveTimeouts);
+      first.tries++;
+      // Packets sent well before this timeout would have been acknowledged by now.
+      const cutoff = now - rto / 2;
+      for (const f of this.inFlight.values()) {
+        if (f === first || f.lost || f.sentAt > cutoff) continue;
+        f.lost = true;
+        f.nackHits = 0;
+        this.lostCount++;
+      }
+    }
+    this.rtt.backoff();
+    this.resend(first, now);
   }
 
   private checkDone(): void {
@@ -549,6 +589,7 @@ export class StreamConnection {
     this.state = 'closed';
     this.endReason = reason;
     this.inFlight.clear();
+    this.lostCount = 0;
     this.outOfOrder.clear();
     this.sendQueue.length = 0;
     this.queuedBytes = 0;

@@ -39,6 +39,8 @@ export interface StreamHost {
   resolve(hash: Uint8Array): Promise<LeaseSet2>;
   /** Messages to this remote went unanswered: try another tunnel and lease next time. */
   repath?(to: Uint8Array): void;
+  /** ...and again on another path: start a new end-to-end (ratchet) session with it. */
+  restartSession?(to: Uint8Array): void;
 }
 
 export interface StreamManagerDeps {
@@ -77,6 +79,8 @@ export interface StreamCounters {
   unknownStream: number;
   pings: number;
   sendErrors: number;
+  /** Garlic session restarts asked of the host: a stream's resends went unanswered twice in a row. */
+  sessionRestarts: number;
 }
 
 interface Entry {
@@ -99,6 +103,8 @@ interface Entry {
 }
 
 const RANDOM_ID_TRIES = 16;
+/** Consecutive retransmission timeouts of a stream after which the garlic session is restarted. */
+const RESTART_SESSION_AFTER = 2;
 /** ACKs and other small packets: not worth a deflate attempt. */
 const SMALL_PACKET = 128;
 
@@ -125,6 +131,7 @@ export class StreamManager {
     unknownStream: 0,
     pings: 0,
     sendErrors: 0,
+    sessionRestarts: 0,
   };
   readonly options: StreamingOptions;
   private readonly entries = new Map<number, Entry>();
@@ -257,7 +264,15 @@ export class StreamManager {
         writable: () => entry.stream?.onWritable(),
         localCloseAcked: () => entry.stream?.onLocalCloseAcked(),
         ended: (reason) => this.onEnded(entry, reason),
-        timedOut: () => this.host.repath?.(entry.remoteHash),
+        timedOut: (consecutive) => {
+          this.host.repath?.(entry.remoteHash);
+          // A second timeout in a row, on a new path, is not congestion: the remote may no
+          // longer decrypt our messages (a loss burst beyond its tag look-ahead).
+          if (consecutive >= RESTART_SESSION_AFTER) {
+            this.counters.sessionRestarts++;
+            this.host.restartSession?.(entry.remoteHash);
+          }
+        },
         backlog: () => entry.stream?.backlog() ?? 0,
       },
       { localId, remoteId, now, outbound, ...(outbound && { synNacks: hashToNacks(entry.remoteHash) }) },

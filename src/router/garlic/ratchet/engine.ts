@@ -622,6 +622,21 @@ export class RatchetEngine {
     return out;
   }
 
+  /**
+   * Stop sending on the established session with a remote: the next `encrypt` starts a new one
+   * with an NS, which the remote can open whatever happened to its tags. For when our messages
+   * go unanswered: messages lost in a row beyond the remote's tag look-ahead leave it unable to
+   * decrypt anything more we send on that session (ecies.rst "Tagset look ahead"), and nothing
+   * else would tell us. The old session still receives until it expires. A session still in
+   * its handshake is left alone: its NSs are already readable. Returns whether one was dropped.
+   */
+  restart(staticPublicKey: Uint8Array): boolean {
+    const s = this.bound.get(hexOf(staticPublicKey));
+    if (!s || s.state !== 'established') return false;
+    this.supersede(s, this.clock.now());
+    return true;
+  }
+
   /** The bound session for a remote static key, if any. */
   sessionFor(staticPublicKey: Uint8Array): RatchetSessionInfo | undefined {
     return this.bound.get(hexOf(staticPublicKey))?.info();
