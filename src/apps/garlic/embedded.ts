@@ -4,6 +4,7 @@
  * DatagramEndpoint, names come from the router's address book and b32s from the netDb.
  */
 import { Router, type RouterOptions } from '../../router/router.js';
+import { streamIterator } from './incoming.js';
 import type { AddressBook } from '../../router/client/addressbook.js';
 import { DatagramEndpoint, type ReceivedDatagram } from '../../router/client/datagrams.js';
 import { createDestinationKeys, decodeDestinationKeys, encodeDestinationKeys, type DestinationKeys } from '../../router/client/destination-keys.js';
@@ -18,7 +19,6 @@ import { GarlicError } from './errors.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_SESSION_TIMEOUT_MS,
-  INCOMING_BACKLOG,
   type ConnectOptions,
   type GarlicBackend,
   type GarlicDatagram,
@@ -228,39 +228,8 @@ class EmbeddedSession implements GarlicSession {
     };
   }
 
-  async incoming(opts: ListenOptions = {}): Promise<StreamListener> {
-    const queue: GarlicStream[] = [];
-    let wake: ((r: IteratorResult<GarlicStream>) => void) | undefined;
-    let done = false;
-    const stop = await this.listen(opts, (s) => {
-      if (wake) {
-        const w = wake;
-        wake = undefined;
-        w({ value: s, done: false });
-      } else if (queue.length < INCOMING_BACKLOG) queue.push(s);
-      else s.destroy();
-    });
-    const close = () => {
-      done = true;
-      stop();
-      for (const s of queue.splice(0)) s.destroy();
-      wake?.({ value: undefined, done: true });
-      wake = undefined;
-    };
-    return {
-      close,
-      [Symbol.asyncIterator]: () => ({
-        next: () => {
-          if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-          if (done || this.closed) return Promise.resolve({ value: undefined, done: true });
-          return new Promise((r) => (wake = r));
-        },
-        return: () => {
-          close();
-          return Promise.resolve({ value: undefined, done: true });
-        },
-      }),
-    };
+  incoming(opts: ListenOptions = {}): Promise<StreamListener> {
+    return streamIterator((h) => this.listen(opts, h), () => this.closed);
   }
 
   private endpoint(): DatagramEndpoint {

@@ -10,6 +10,7 @@
  * come back forwarded to a UDP socket of ours. I2CP ports need 3.2: on 3.1 a non-zero port is
  * refused (UNSUPPORTED) rather than silently dropped.
  */
+import { streamIterator } from './incoming.js';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { randomBytes } from 'node:crypto';
 import { createServer, isIP, type Server, type Socket } from 'node:net';
@@ -22,7 +23,6 @@ import { SamSocket } from './sam-socket.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_SESSION_TIMEOUT_MS,
-  INCOMING_BACKLOG,
   type ConnectOptions,
   type GarlicBackend,
   type GarlicDatagram,
@@ -387,39 +387,8 @@ class SamSession implements GarlicSession {
     return () => this.listeners.delete(l);
   }
 
-  async incoming(opts: ListenOptions = {}): Promise<StreamListener> {
-    const queue: GarlicStream[] = [];
-    let wake: ((r: IteratorResult<GarlicStream>) => void) | undefined;
-    let done = false;
-    const stop = await this.listen(opts, (s) => {
-      if (wake) {
-        const w = wake;
-        wake = undefined;
-        w({ value: s, done: false });
-      } else if (queue.length < INCOMING_BACKLOG) queue.push(s);
-      else s.destroy();
-    });
-    const close = () => {
-      done = true;
-      stop();
-      for (const s of queue.splice(0)) s.destroy();
-      wake?.({ value: undefined, done: true });
-      wake = undefined;
-    };
-    return {
-      close,
-      [Symbol.asyncIterator]: () => ({
-        next: () => {
-          if (queue.length > 0) return Promise.resolve({ value: queue.shift()!, done: false });
-          if (done || this.closed) return Promise.resolve({ value: undefined, done: true });
-          return new Promise((r) => (wake = r));
-        },
-        return: () => {
-          close();
-          return Promise.resolve({ value: undefined, done: true });
-        },
-      }),
-    };
+  incoming(opts: ListenOptions = {}): Promise<StreamListener> {
+    return streamIterator((h) => this.listen(opts, h), () => this.closed);
   }
 
   /** An incoming stream to whoever listens on its port (or on every port); else it is reset. */
