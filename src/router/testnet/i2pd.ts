@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { accessSync, constants as fsc, existsSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readKeyFile, writeKeyFile } from '../../state/key-file.js';
+import { writeKeyFile } from '../../state/key-file.js';
 import { decodeRouterInfo, i2pBase64Encode, routerInfoHash, routerInfoNetId } from '../data/index.js';
 import { TestnetError } from './errors.js';
 import { parseI2pdConsole, type I2pdConsoleSummary } from './i2pd-console.js';
@@ -101,9 +102,33 @@ export function isNetnsHolder(pid: number, dir: string): boolean {
   return argv !== undefined && argv[0] === `i2pdnet-netns:${dir}`;
 }
 
+/**
+ * A file the script or i2pd wrote (0644, so not through readKeyFile's private-file checks):
+ * a regular file, no symlink, at most maxBytes; undefined when it does not exist.
+ */
+export async function readSmallFile(path: string, maxBytes: number): Promise<Uint8Array | undefined> {
+  let h;
+  try {
+    h = await open(path, fsc.O_RDONLY | (fsc.O_NOFOLLOW ?? 0));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const st = await h.stat();
+    if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+    if (st.size > maxBytes) throw new Error(`${path} is ${st.size} bytes (at most ${maxBytes})`);
+    const buf = new Uint8Array(st.size);
+    const { bytesRead } = await h.read(buf, 0, st.size, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await h.close();
+  }
+}
+
 /** The script's pid file: "pid\nmarker". */
 async function readPidFile(path: string): Promise<number | undefined> {
-  const bytes = await readKeyFile(path, { maxBytes: 4096 }).catch(() => undefined);
+  const bytes = await readSmallFile(path, 4096).catch(() => undefined);
   if (bytes === undefined) return undefined;
   const first = new TextDecoder().decode(bytes).split('\n')[0]!.trim();
   return /^\d{1,10}$/.test(first) && Number(first) >= 2 && Number(first) <= 0x7fffffff ? Number(first) : undefined;
@@ -156,6 +181,16 @@ const tail = (s: string, n = 3) => s.trim().split('\n').slice(-n).join(' | ');
 export async function i2pdUp(o: I2pdScriptOptions & { routers: number; netId: number; timeoutMs?: number }): Promise<TestnetI2pdSection> {
   const r = await runScript(o, ['up', String(o.routers)], o.timeoutMs ?? 180_000, { I2PDNET_WAIT: '0' });
   if (r.code !== 0) throw new TestnetError('ROUTER_FAILED', `i2pd-testnet.sh up ${o.routers} failed (exit ${r.code}): ${tail(r.stderr)}`);
+  try {
+    return await readBack(o);
+  } catch (err) {
+    // It is running but not as recorded: nothing would stop it later, so stop it now.
+    await runScript(o, ['down'], 60_000).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function readBack(o: I2pdScriptOptions & { routers: number; netId: number }): Promise<TestnetI2pdSection> {
   const netnsPid = await readPidFile(join(o.dir, 'netns.pid'));
   if (netnsPid === undefined || !isNetnsHolder(netnsPid, o.dir)) throw new TestnetError('ROUTER_FAILED', `i2pd-testnet.sh up left no namespace holder in ${o.dir}/netns.pid`);
   const floodfills = i2pdFloodfills(o.routers);
@@ -174,7 +209,9 @@ export async function i2pdUp(o: I2pdScriptOptions & { routers: number; netId: nu
 /** An i2pd router's router.info, checked to be on our network; its hash in I2P base64. */
 export async function readI2pdRouterInfo(dataDir: string, netId: number): Promise<{ hash: string; bytes: Uint8Array }> {
   const file = join(dataDir, 'router.info');
-  const bytes = await readKeyFile(file, { maxBytes: 64 * 1024 });
+  const bytes = await readSmallFile(file, 64 * 1024).catch((err: Error) => {
+    throw new TestnetError('ROUTER_FAILED', `cannot read ${file}: ${err.message}`, { cause: err });
+  });
   if (bytes === undefined) throw new TestnetError('ROUTER_FAILED', `${file} does not exist`);
   let ri;
   try {

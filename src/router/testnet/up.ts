@@ -30,6 +30,9 @@ import {
   type I2pdHost,
 } from './i2pd.js';
 
+
+/** Shared bandwidth of testnet routers, KBytes/s (class X, like the i2pd test network's). */
+export const TESTNET_BANDWIDTH_KBPS = 20_480;
 export const MAX_TESTNET_ROUTERS = 50;
 export const DEFAULT_HOST_PREFIX = '127.0.1.';
 /** Router k's SAM ports are basePort + SAM_PORT_OFFSET + k (NTCP2 uses basePort + k). */
@@ -169,6 +172,9 @@ export async function testnetUp(o: TestnetUpOptions): Promise<TestnetManifest> {
         node: o.node ?? process.execPath,
         bin: o.bin,
         args: ['start', '--home', home, '--host', rec.host, '--port', String(rec.port), '--netid', String(netId), '--testnet', '--reseed', reseedDir, k <= floodfills ? '--floodfill' : '--no-floodfill',
+          // Loopback has room: a class-X share, as i2pd-testnet.sh gives its routers, so the
+          // buckets of a 128 KB/s home router do not throttle every stream of the testnet.
+          '--bandwidth', String(TESTNET_BANDWIDTH_KBPS), '--share', '100',
           '--http-proxy-host', clientHost, ...(rec.httpProxyPort !== undefined ? ['--http-proxy-port', String(rec.httpProxyPort)] : []),
           '--sam-host', clientHost, '--sam-port', String(samPort), '--sam-udp-port', String(samPort)],
         logPath: rec.log,

@@ -3,7 +3,7 @@ import { BaseCommand } from '../../../cli/base-command.js';
 
 export default class RouterTestnetDownCommand extends BaseCommand {
   static override summary = 'Stop the routers of a test network started with `testnet up`.';
-  static override description = `Stops exactly the routers recorded in <dir>/testnet.json: asks each to stop over its control socket, then sends SIGTERM, then SIGKILL, each after a bounded wait. A pid is only signalled while it still runs anon-router for its recorded home. testnet.json is removed once all are gone; the routers' homes and logs are kept.
+  static override description = `Stops exactly the routers recorded in <dir>/testnet.json: asks each to stop over its control socket, then sends SIGTERM, then SIGKILL, each after a bounded wait. A pid is only signalled while it still runs anon-router for its recorded home. In a mixed testnet, the i2pd routers are stopped after ours with i2pd-testnet.sh down (then each recorded i2pd pid is checked, and killed if it survived). testnet.json is removed once all are gone; the routers' homes and logs are kept.
 
 Exit codes: 0 all stopped, 1 failure (no testnet in --dir, or a router would not stop), 2 usage error.`;
   static override examples = ['<%= config.bin %> <%= command.id %>', '<%= config.bin %> <%= command.id %> --dir /tmp/tn --json'];
