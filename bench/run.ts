@@ -1,9 +1,10 @@
 // `npm run bench`: one run, one report — a table on stdout and bench/results.json.
 // Crypto rows put node:crypto beside @noble/* (the ratio is node/noble); codec rows are ours.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchCrypto } from './crypto.js';
 import { benchData } from './data.js';
+import { benchFetch, fetchTable } from './fetch.js';
 import { benchI2np } from './i2np.js';
 import { benchNtcp2 } from './ntcp2.js';
 import { benchNtcp2Loopback } from './ntcp2-loopback.js';
@@ -63,21 +64,44 @@ function table(title: string, rows: BenchRow[]): string[] {
   return out;
 }
 
+// `--only crypto,fetch` runs just those sections (keys: crypto data i2np ntcp2 ntcp2-loopback
+// tunnel transit fetch) and updates only them in bench/results.json.
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : undefined;
+const want = (key: string) => only === undefined || only.has(key);
+
 const started = new Date();
-const sections: [string, BenchRow[]][] = [
-  ['Crypto primitives: node:crypto vs @noble (ratio = node / noble)', await benchCrypto()],
-  ['Common structures (src/router/data)', await benchData()],
-  ['I2NP messages (src/router/i2np)', await benchI2np()],
-  ['NTCP2 in memory (src/router/transport/ntcp2)', await benchNtcp2()],
-  ['NTCP2 between two routers over TCP on 127.0.0.1', await benchNtcp2Loopback()],
-  ['Tunnel data path (src/router/tunnel)', await benchTunnel()],
-  ['Transit tunnels: relay, build handling, memory (src/router/tunnel)', await benchTransit()],
+const sectionDefs: [string, string, () => Promise<BenchRow[]>][] = [
+  ['crypto', 'Crypto primitives: node:crypto vs @noble (ratio = node / noble)', benchCrypto],
+  ['data', 'Common structures (src/router/data)', benchData],
+  ['i2np', 'I2NP messages (src/router/i2np)', benchI2np],
+  ['ntcp2', 'NTCP2 in memory (src/router/transport/ntcp2)', benchNtcp2],
+  ['ntcp2-loopback', 'NTCP2 between two routers over TCP on 127.0.0.1', benchNtcp2Loopback],
+  ['tunnel', 'Tunnel data path (src/router/tunnel)', benchTunnel],
+  ['transit', 'Transit tunnels: relay, build handling, memory (src/router/tunnel)', benchTransit],
 ];
+const sections: [string, BenchRow[]][] = [];
+for (const [key, title, fn] of sectionDefs) if (want(key)) sections.push([title, await fn()]);
+// Real routers (ours, then i2pd's in a namespace): minutes, so last.
+const fetch = want('fetch') ? await benchFetch() : undefined;
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 console.log(`# anon bench — ${started.toISOString()} — ${machine}\n`);
 for (const [title, rows] of sections) console.log(table(title, rows).join('\n'));
+if (fetch) console.log(fetchTable(fetch).join('\n'));
+const resultsUrl = new URL('../../bench/results.json', import.meta.url);
+const previous = only && existsSync(resultsUrl) ? (JSON.parse(readFileSync(resultsUrl, 'utf8')) as { sections?: Record<string, BenchRow[]> }) : {};
 writeFileSync(
-  new URL('../../bench/results.json', import.meta.url),
-  JSON.stringify({ date: started.toISOString(), machine, sections: Object.fromEntries(sections) }, null, 2) + '\n',
+  resultsUrl,
+  JSON.stringify(
+    {
+      ...previous,
+      date: started.toISOString(),
+      machine,
+      sections: { ...previous.sections, ...Object.fromEntries(sections) },
+      ...(fetch && { fetch }),
+    },
+    null,
+    2,
+  ) + '\n',
 );
 console.log('written: bench/results.json');
