@@ -127,8 +127,8 @@ describe('anon-site and anon-fetch on a testnet of our routers', () => {
     expect(sha(readFileSync(out))).toBe(sha(big));
   }, 300_000);
 
-  it('HEAD, 404 with and without -f, a resumed download, and no way out of the directory', () => {
-    const head = fetchCli(['-I', `http://${site.b32}/1m.bin`]);
+  it('HEAD, 404 with and without -f, a resumed download, and no way out of the directory', async () => {
+    const head = await fetchWhenPublished(['-I', `http://${site.b32}/1m.bin`]);
     expect(head.status, head.stderr).toBe(0);
     expect(head.stdout.toString()).toMatch(/^HTTP\/1\.1 200 OK/);
     expect(head.stdout.toString()).toMatch(/content-length: 1048576/i);
@@ -154,10 +154,10 @@ describe('anon-site and anon-fetch on a testnet of our routers', () => {
     expect(listing.stdout.toString()).not.toContain('a.txt');
   }, 300_000);
 
-  it("resolves names through the router's address book, never DNS; refuses what is not .i2p", () => {
+  it("resolves names through the router's address book, never DNS; refuses what is not .i2p", async () => {
     const add = runCli('anon-router', ['names', 'add', 'garlicsite.i2p', destination, '--home', home(4)]);
     expect(add.status, add.stderr).toBe(0);
-    const byName = fetchCli(['-s', 'http://garlicsite.i2p/1k.bin']);
+    const byName = await fetchWhenPublished(['-s', 'http://garlicsite.i2p/1k.bin']);
     expect(byName.status, byName.stderr).toBe(0);
     expect(sha(byName.stdout)).toBe(sha(small));
     const unknown = fetchCli(['-s', 'http://nobody-here.i2p/']);

@@ -62,9 +62,12 @@ describe(`a testnet of ${ROUTERS} of our routers`, () => {
     const home = after.routers[0].home;
     const json = runCli('anon-router', ['tunnels', '--home', home, '--json']);
     expect(json.status, json.stderr).toBe(0);
-    const list = JSON.parse(json.stdout) as { own: { direction: string; hops: string[] }[]; participating: { role: string }[] };
-    expect(list.own.filter((t) => t.direction === 'inbound').length).toBeGreaterThanOrEqual(1);
-    expect(list.own.every((t) => t.hops.length === 2)).toBe(true);
+    const list = JSON.parse(json.stdout) as { own: { pool: string; direction: string; hops: string[] }[]; participating: { role: string }[] };
+    const exploratory = list.own.filter((t) => t.pool === 'exploratory');
+    expect(exploratory.filter((t) => t.direction === 'inbound').length).toBeGreaterThanOrEqual(1);
+    // The exploratory pool is 2 hops; the HTTP proxy's client pool (3 hops) is listed too.
+    expect(exploratory.every((t) => t.hops.length === 2)).toBe(true);
+    expect(list.own.filter((t) => t.pool.startsWith('client:')).every((t) => t.hops.length === 3)).toBe(true);
     expect(list.participating.length).toBeGreaterThanOrEqual(1);
     const plain = runCli('anon-router', ['tunnels', '--home', home]);
     expect(plain.stdout).toMatch(/^our tunnels: \d+/m);

@@ -356,7 +356,10 @@ export class LocalDestination {
     if (inFlight) return inFlight;
     this.counters.lookups++;
     const lookup = (async () => {
-      const bytes = await this.deps.lookupLeaseSet(hash);
+      // One more round when the first finds nothing: a reply lost with a tunnel that just
+      // expired, or a store still on its way, is common; the second picks other tunnels.
+      let bytes = await this.deps.lookupLeaseSet(hash);
+      if (!bytes && !this.stopped) bytes = await this.deps.lookupLeaseSet(hash);
       const ls = bytes ? this.remember(bytes, hash) : undefined;
       if (!ls) throw new DestinationError('NO_LEASESET', `no LeaseSet found for ${k.slice(0, 8)}…`);
       return ls;
