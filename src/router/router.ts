@@ -3,7 +3,7 @@ import { startControlServer } from './api/control/server.js';
 import { routerControlHandlers } from './api/control/handlers.js';
 import type { RouterStatus } from './api/control/protocol.js';
 import { checkRouterConfig, loadRouterConfig, saveRouterConfig, type RouterConfig } from './config.js';
-import { encodeRouterInfo, i2pBase64Encode, isFloodfill, routerInfoCaps, type RouterInfo } from './data/index.js';
+import { encodeRouterInfo, equalBytes, i2pBase64Encode, isFloodfill, routerInfoCaps, type RouterInfo } from './data/index.js';
 import { openRouterState, type RouterPaths } from './home.js';
 import { loadOrCreateLocalIdentity, signLocalRouterInfo, type LocalIdentity } from './identity/local-router.js';
 import { ROUTER_VERSION } from './identity/version.js';
@@ -154,7 +154,7 @@ export class Router {
       ourHash: identity.keys.hash,
       clock: this.clock,
       random: this.random,
-      send: (p, m) => this.transport.send(p, m),
+      send: (p, m) => this.sendI2np(p, m),
       registerReplyKey: (tag, key) => this.tagStore.add(tag, key),
     });
     // Garlic to this router is under its identity's X25519 key (ecies-routers.rst), not NTCP2's.
@@ -179,7 +179,7 @@ export class Router {
       lookups: this.lookups,
       log: this.log.child('i2np'),
       floodfill: this.floodfill,
-      send: (to, bytes) => this.transport.send(to, bytes),
+      send: (to, bytes) => this.sendI2np(to, bytes),
       envelope,
       onDeliveryStatus: (m) => this.publisher.onDeliveryStatus(m),
       tunnelReply: (m) => this.tunnelLookups.onMessage(m),
@@ -207,7 +207,7 @@ export class Router {
       ourHash: identity.keys.hash,
       routerInfo: () => this.routerInfo().bytes,
       floodfills: () => this.floodfillHashes(),
-      send: (to, bytes) => this.transport.send(to, bytes),
+      send: (to, bytes) => this.sendI2np(to, bytes),
       wrap: (to, message) => this.wrapFor(to, message),
       log: this.log.child('netdb'),
       verify: async (ff) => {
@@ -271,7 +271,7 @@ export class Router {
       ourHash: identity.keys.hash,
       staticPrivateKey: identity.keys.encryptionPrivateKey,
       staticPublicKey: identity.keys.identity.publicKey,
-      send: (to, bytes) => this.transport.send(to, bytes),
+      send: (to, bytes) => this.sendI2np(to, bytes),
       routerInfo: (h) => this.netDb.get(h)?.routerInfo,
       // Hops we cannot reach now would only time out: leave them out until their back-off ends.
       selection: {
@@ -348,6 +348,18 @@ export class Router {
       intervalMs: 15_000,
       catchUpMs: 2_000,
     });
+  }
+
+  /**
+   * An I2NP message (short header) to a router. To ourselves it goes straight to our own
+   * inbound side: a floodfill answering through a reply tunnel whose gateway it is, or an
+   * outbound endpoint we run delivering to a lease at our router, has no session to itself.
+   */
+  private sendI2np(to: Uint8Array, bytes: Uint8Array): boolean {
+    if (!equalBytes(to, this.identity.keys.hash)) return this.transport.send(to, bytes);
+    const self = this.identity.keys.hash;
+    setImmediate(() => this.inbound.onMessage(self, bytes));
+    return true;
   }
 
   /** A DatabaseStore of our RouterInfo to a peer that just connected: it learns our current one. */
