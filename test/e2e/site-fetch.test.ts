@@ -61,12 +61,30 @@ async function serve(args: string[]): Promise<Served & { b32: string }> {
  */
 async function fetchWhenPublished(args: string[]) {
   const retry = (r: { status: number | null }) => r.status === 6 || r.status === 7 || r.status === 28;
-  let r = fetchCli(['--max-time', '20', ...args]);
+  let r = await fetchAsync(['--max-time', '20', ...args]);
   for (let i = 0; i < 8 && retry(r); i++) {
     await new Promise((res) => setTimeout(res, 3_000));
-    r = fetchCli(['--max-time', '20', ...args]);
+    r = await fetchAsync(['--max-time', '20', ...args]);
   }
   return r;
+}
+
+/** anon-fetch without blocking this process: a site's app may be served from it (the reverse-proxy test). */
+function fetchAsync(args: string[], k = 4): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
+  const child = spawn(process.execPath, [resolve(ROOT, 'bin/anon-fetch.js'), '--home', home(k), ...args], { env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  const out: Buffer[] = [];
+  let err = '';
+  child.stdout!.on('data', (d: Buffer) => out.push(d));
+  child.stderr!.on('data', (d) => (err += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+  return new Promise((r) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      children.delete(child);
+      r({ status: code, stdout: Buffer.concat(out), stderr: err });
+    }),
+  );
 }
 
 function fetchCli(args: string[], k = 4) {
