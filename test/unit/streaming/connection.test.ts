@@ -198,7 +198,7 @@ describe('a connection on a clean link', () => {
     expect([h.a.ended, h.b.ended]).toEqual([undefined, undefined]);
     const syn = h.a.packets[0];
     expect(syn.sequenceNum).toBe(0);
-    expect(syn.flags & FLAG_SYNCHRONIZE).toBeTruthy();
+    expect(syn.flags & FLAG_SYNCHRONIZE).toBe(FLAG_SYNCHRONIZE);
     expect(syn.maxPacketSize).toBe(1812);
     expect(syn.sendStreamId).toBe(0);
     const reply = h.b.packets[0];
@@ -212,7 +212,7 @@ describe('a connection on a clean link', () => {
     const data = h.a.packets.filter((p) => p.payload.length > 0 && !(p.flags & FLAG_SYNCHRONIZE));
     expect(data.slice(0, -1).every((p) => p.payload.length === 1812)).toBe(true);
     const close = h.a.packets.find((p) => p.flags & FLAG_CLOSE)!;
-    expect(close.flags & FLAG_SIGNATURE_INCLUDED).toBeTruthy();
+    expect(close.flags & FLAG_SIGNATURE_INCLUDED).toBe(FLAG_SIGNATURE_INCLUDED);
     expect(h.a.conn!.stats.retransmitted).toBe(0);
   });
 
@@ -324,7 +324,7 @@ describe('failures', () => {
     // 1 send + 4 retries of the first packet, then a RESET.
     const sends = h.a.packets.filter((p) => p.sequenceNum === 1).length;
     expect(sends).toBe(5);
-    expect(h.a.packets.at(-1)!.flags & FLAG_RESET).toBeTruthy();
+    expect(h.a.packets.at(-1)!.flags & FLAG_RESET).toBe(FLAG_RESET);
     // Each timeout told the driver the path may be broken (LocalDestination picks another).
     expect(h.a.timeouts).toBe(4);
   });

@@ -105,13 +105,13 @@ describe('StreamManager', () => {
     b.manager.listen(() => undefined);
     await link.drive(a.manager.connect(b.hash, { toPort: 6, fromPort: 5 }));
     const syn = decodePacket(a.sent[0].payload.payload);
-    expect(syn.flags & FLAG_SYNCHRONIZE).toBeTruthy();
+    expect(syn.flags & FLAG_SYNCHRONIZE).toBe(FLAG_SYNCHRONIZE);
     expect(syn.nacks).toEqual(hashToNacks(b.hash));
     expect(syn.from).toEqual(a.keys.privateKeys.destination);
     expect([a.sent[0].payload.sourcePort, a.sent[0].payload.destPort]).toEqual([5, 6]);
     // The reply SYN carries no NACKs.
     const reply = decodePacket(b.sent[0].payload.payload);
-    expect(reply.flags & FLAG_SYNCHRONIZE).toBeTruthy();
+    expect(reply.flags & FLAG_SYNCHRONIZE).toBe(FLAG_SYNCHRONIZE);
     expect(reply.nacks).toEqual([]);
     expect(a.manager.counters.opened).toBe(1);
     expect(b.manager.counters.accepted).toBe(1);
@@ -155,7 +155,7 @@ describe('StreamManager', () => {
     b.manager.listen(() => undefined, { port: 80 });
     await expect(link.drive(a.manager.connect(b.hash, { toPort: 81 }))).rejects.toMatchObject({ code: 'REFUSED' });
     const reset = decodePacket(b.sent[0].payload.payload);
-    expect(reset.flags & FLAG_RESET).toBeTruthy();
+    expect(reset.flags & FLAG_RESET).toBe(FLAG_RESET);
     expect(reset.signature).toHaveLength(64);
     expect(b.manager.counters.refused).toBe(1);
     // The port-80 listener, and a catch-all, take their own ports.

@@ -136,7 +136,7 @@ describe('streaming packet signatures', () => {
     const p = plain({ flags: FLAG_SYNCHRONIZE, from: alice.destination, offlineSignature: offline });
     const bytes = signPacket(p, 7, transient.privateKey);
     const d = decodePacket(bytes);
-    expect(d.flags & FLAG_OFFLINE_SIGNATURE).toBeTruthy();
+    expect(d.flags & FLAG_OFFLINE_SIGNATURE).toBe(FLAG_OFFLINE_SIGNATURE);
     expect(d.offlineSignature).toEqual(offline);
     expect(verifyPacket(bytes, d, packetSigner(d.from!, d.offlineSignature))).toBe(true);
     expect(verifyPacket(bytes, d, packetSigner(d.from!))).toBe(false);
