@@ -5,6 +5,7 @@
 import { startEmbeddedRouter, type EmbeddedRouterOptions } from './embedded.js';
 import { GarlicError, isGarlicError } from './errors.js';
 import { SamBackend, type SamBackendOptions } from './sam-client.js';
+import type { Router } from '../../router/router.js';
 import type { GarlicBackend } from './session.js';
 
 export * from './session.js';
@@ -28,6 +29,8 @@ export interface OpenedGarlic {
   kind: GarlicBackend['kind'];
   /** One line for the app to print: which router it uses, and why. */
   message: string;
+  /** The router started in this process (embedded backend only). */
+  router?: Router;
 }
 
 /**
@@ -50,6 +53,6 @@ export async function openGarlic(opts: OpenGarlicOptions = {}): Promise<OpenedGa
     why = (e as Error).message;
   }
   if (!opts.embedded) throw new GarlicError('BACKEND_DOWN', `no router to use: ${why} (start one with \`anon-router start\`, or pass --sam HOST:PORT)`);
-  const { backend } = await startEmbeddedRouter(opts.embedded);
-  return { backend, kind: 'embedded', message: `no SAM bridge at ${probe} (${why}); started an embedded router in this process (home ${opts.embedded.home})` };
+  const { backend, router } = await startEmbeddedRouter(opts.embedded);
+  return { backend, router, kind: 'embedded', message: `no SAM bridge at ${probe} (${why}); started an embedded router in this process (home ${opts.embedded.home})` };
 }
