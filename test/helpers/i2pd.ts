@@ -52,12 +52,26 @@ export class I2pdTestnet {
     return execFileSync('bash', [TESTNET_SCRIPT, ...args], { env: this.env(), encoding: 'utf8', timeout: 200_000 });
   }
 
+  /**
+   * Starts the network. Waiting for the eepsite can fail on i2pd 2.45's LeaseSet race even
+   * after the script's own bounces (its `up` then cleans up and exits non-zero): one more try
+   * on a fresh start, and the second failure is the test's.
+   */
   up(wait = false): void {
-    execFileSync('bash', [TESTNET_SCRIPT, 'up', String(this.routers)], {
-      env: { ...this.env(), I2PDNET_WAIT: wait ? '1' : '0' },
-      stdio: ['ignore', 'ignore', 'inherit'],
-      timeout: 200_000,
-    });
+    const start = () =>
+      execFileSync('bash', [TESTNET_SCRIPT, 'up', String(this.routers)], {
+        env: { ...this.env(), I2PDNET_WAIT: wait ? '1' : '0' },
+        stdio: ['ignore', 'ignore', 'inherit'],
+        timeout: 200_000,
+      });
+    try {
+      start();
+    } catch (e) {
+      if (!wait) throw e;
+      console.warn(`i2pd-testnet up failed (${(e as Error).message.split('\n')[0]}); starting it once more`);
+      spawnSync('bash', [TESTNET_SCRIPT, 'down'], { env: this.env(), stdio: 'ignore', timeout: 60_000 });
+      start();
+    }
   }
 
   /** Stop one i2pd router of the network (by the pid the script recorded), e.g. to take a floodfill away. */

@@ -64,7 +64,7 @@ describeWithI2pd('our destinations and i2pd', () => {
     dest = await ours.call<DestStatus>('dest.create', { hops: 2, ratchetThreshold: RATCHET_THRESHOLD });
     // Published through our tunnels, and acknowledged by an i2pd floodfill (DeliveryStatus back in).
     await waitFor('our LeaseSet2 stored and confirmed', async () => (await status()).counters.confirmed >= 1, 90_000, 1_000);
-  }, 400_000);
+  }, 700_000);
 
   afterAll(async () => {
     if (peer?.pid) {

@@ -62,7 +62,7 @@ describeWithI2pd('our HTTP proxy fetching an i2pd-hosted eepsite', () => {
       return s?.listening && s.tunnels && s.tunnels.inbound >= 1 && s.tunnels.outbound >= 1 ? s : undefined;
     }, 120_000, 1_000);
     expect(p.hops).toBe(HOPS);
-  }, 400_000);
+  }, 700_000);
 
   afterAll(async () => {
     await ours?.stop();

@@ -36,7 +36,7 @@ describeWithI2pd('our SAM client backend against i2pd SAM', () => {
     net = new I2pdTestnet(ROUTERS);
     net.up(true);
     await restartWithAddressBook(ROUTERS - 1);
-  }, 400_000);
+  }, 700_000);
 
   /** Stops i2pd router k, turns its address book on, and starts it again where the script did. */
   async function restartWithAddressBook(k: number): Promise<void> {

@@ -89,7 +89,7 @@ describeWithI2pd('streaming with i2pd', () => {
     });
     ready = (await Promise.race([readyEvent, exited])) as typeof ready;
     console.log(`our router in the namespace: exploratory tunnels after ${ready.ms.exploratory} ms, destination published after ${ready.ms.published} ms; ${HOPS}-hop tunnels`);
-  }, 600_000);
+  }, 900_000);
 
   afterAll(async () => {
     if (site?.pid && site.exitCode === null) {

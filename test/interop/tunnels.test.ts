@@ -47,7 +47,7 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
     secondHash = (await second.start(['--host', '198.18.1.3', '--port', String(net.basePort + 503), ...common])).identity.hash;
     await waitFor('sessions with the i2pd routers', async () => (await ours.status()).peers.connected >= I2PD_ROUTERS - 1, 30_000);
     await waitFor('the second router to learn the first', async () => (await second.call<{ known: string[] }>('peers')).known.includes(ourHash), 30_000);
-  }, 300_000);
+  }, 600_000);
 
   afterAll(async () => {
     await ours?.stop();
