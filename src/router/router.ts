@@ -442,6 +442,18 @@ export class Router {
     return r.found && r.storeType === StoreType.LeaseSet2 ? r.data : undefined;
   }
 
+  /**
+   * Looks up, through the netDb, each router of `hashes` whose RouterInfo we lack (at most 4 at
+   * once). Returns the ones still unknown afterwards.
+   */
+  async learnRouterInfos(hashes: Uint8Array[]): Promise<Uint8Array[]> {
+    const missing = hashes.filter((h) => !this.netDb.has(h));
+    for (let i = 0; i < missing.length; i += 4) {
+      await Promise.all(missing.slice(i, i + 4).map((h) => iterativeLookup(h, this.lookupDeps, { lookupType: 'routerinfo' }).catch(() => undefined)));
+    }
+    return missing.filter((h) => !this.netDb.has(h));
+  }
+
   private pickFloodfill(): Uint8Array | undefined {
     const ffs = this.netDb.all().filter((e) => isFloodfill(e.routerInfo));
     return ffs.length === 0 ? undefined : ffs[this.random.int(ffs.length)].hash;

@@ -47,6 +47,9 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
     secondHash = (await second.start(['--host', '198.18.1.3', '--port', String(net.basePort + 503), ...common])).identity.hash;
     await waitFor('sessions with the i2pd routers', async () => (await ours.status()).peers.connected >= I2PD_ROUTERS - 1, 30_000);
     await waitFor('the second router to learn the first', async () => (await second.call<{ known: string[] }>('peers')).known.includes(ourHash), 30_000);
+    // The mixed builds below need the second router's key at the first: tunnels.trial looks it
+    // up in the netDb when it is missing; here we only wait for it to be published.
+    await waitFor('the second router to publish its RouterInfo', async () => (await second.call<{ publishing: { confirmed: number } }>('netdb.stats')).publishing.confirmed >= 1, 60_000);
   }, 600_000);
 
   afterAll(async () => {
@@ -63,6 +66,7 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
       return t.inbound >= 1 && t.outbound >= 1;
     }, 60_000);
     const r = await ours.call<TrialResult>('tunnels.trial', { count: TRIAL_TUNNELS, hops: 3, concurrency: 4, peers: i2pdHashes }, 300_000);
+    for (const f of r.failures) console.log(`  failed ${f.direction} build ${f.hops.join(' -> ')}: ${f.reason}${f.codes ? ` codes ${f.codes.join(',')}` : ''}`);
     console.log(`all-i2pd 3-hop builds: ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}), rejected ${r.rejected}, timed out ${r.timedOut}; tests ${r.testsOk} ok, ${r.testsFailed} failed (${r.testsRetried} needed a second try with another partner tunnel); build ms median ${median(r.buildMs)}`);
     expect(r.attempted).toBe(TRIAL_TUNNELS);
     expect(r.succeeded / r.attempted).toBeGreaterThanOrEqual(0.8);
@@ -73,9 +77,13 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
   it('builds tunnels mixing i2pd hops and our second router', async () => {
     const peers = [...i2pdHashes, secondHash];
     const before = (await second.status()).tunnels.transitRequests.accepted;
+    const knew = (await ours.call<{ known: string[] }>('peers')).known.includes(secondHash);
+    console.log(`our first router ${knew ? 'knew' : 'did not know (the trial looks it up)'} the second one's RouterInfo before the trial`);
     const r = await ours.call<TrialResult>('tunnels.trial', { count: 20, hops: 3, concurrency: 4, peers }, 300_000);
     const after = (await second.status()).tunnels.transitRequests.accepted;
+    const short = secondHash.slice(0, 8);
     console.log(`mixed 3-hop builds (5 i2pd + 1 of ours as hops): ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}); tests ${r.testsOk} ok, ${r.testsFailed} failed; our second router accepted ${after - before} of them as a hop`);
+    for (const f of r.failures) console.log(`  failed ${f.direction} build ${f.hops.map((h) => (h === short ? `${h}(ours)` : h)).join(' -> ')}: ${f.reason}${f.codes ? ` codes ${f.codes.join(',')}` : ''}`);
     expect(r.succeeded / r.attempted).toBeGreaterThanOrEqual(0.8);
     expect(r.testsOk / r.succeeded).toBeGreaterThanOrEqual(0.9);
     expect(after - before).toBeGreaterThan(0);

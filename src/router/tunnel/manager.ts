@@ -97,7 +97,19 @@ export interface TrialResult {
   /** Tests that failed once and were tried again with another partner tunnel. */
   testsRetried: number;
   buildMs: number[];
+  /** The builds that failed (the first 100): which hops, in order (I2P Base64, 8 characters), and why. */
+  failures: TrialFailure[];
 }
+
+export interface TrialFailure {
+  direction: 'inbound' | 'outbound';
+  hops: string[];
+  reason: 'rejected' | 'timeout' | 'bad-reply' | 'not-sent' | 'unknown-hop';
+  /** Rejected builds: each hop's reply code (0 = accepted). */
+  codes?: number[];
+}
+
+const MAX_TRIAL_FAILURES = 100;
 
 function pickDistinct(list: Uint8Array[], n: number, random: RandomSource): Uint8Array[] {
   const a = list.slice();
@@ -510,7 +522,10 @@ export class TunnelManager {
    * selection), `concurrency` at a time; each built tunnel is tested once, then dropped.
    */
   async trial(opts: { count: number; hops: number; concurrency?: number; peers?: Uint8Array[] }): Promise<TrialResult> {
-    const result: TrialResult = { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, other: 0, testsOk: 0, testsFailed: 0, testsRetried: 0, buildMs: [] };
+    const result: TrialResult = { attempted: 0, succeeded: 0, rejected: 0, timedOut: 0, other: 0, testsOk: 0, testsFailed: 0, testsRetried: 0, buildMs: [], failures: [] };
+    const failed = (f: TrialFailure): void => {
+      if (result.failures.length < MAX_TRIAL_FAILURES) result.failures.push(f);
+    };
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < opts.count && this.running) {
@@ -519,8 +534,10 @@ export class TunnelManager {
         const chosen = opts.peers ? pickDistinct(opts.peers, opts.hops, this.deps.random) : this.deps.selection.select(opts.hops, direction, new Set([i2pBase64Encode(this.deps.ourHash)]), 'trial');
         const hops = this.buildHops(chosen);
         result.attempted++;
+        const names = chosen.map((h) => i2pBase64Encode(h).slice(0, 8));
         if (!hops || hops.length < opts.hops) {
           result.other++;
+          failed({ direction, hops: names, reason: 'unknown-hop' });
           continue;
         }
         const o = await this.buildWith(direction, hops, 'trial');
@@ -528,6 +545,7 @@ export class TunnelManager {
           if (o.reason === 'rejected') result.rejected++;
           else if (o.reason === 'timeout') result.timedOut++;
           else result.other++;
+          failed({ direction, hops: names, reason: o.reason, ...(o.reason === 'rejected' && { codes: o.codes }) });
           continue;
         }
         result.succeeded++;

@@ -140,6 +140,7 @@ describe('TunnelManager in a network of six routers', () => {
     expect(result.testsOk).toBe(result.succeeded);
     expect(result.testsFailed).toBe(0);
     expect(result.rejected + result.timedOut + result.other).toBe(0);
+    expect(result.failures).toEqual([]);
     expect(result.buildMs).toHaveLength(12);
     for (const ms of result.buildMs) expect(ms).toBeGreaterThan(0);
     // Trial tunnels are dropped afterwards: the pools are what they were.
@@ -210,6 +211,14 @@ describe('TunnelManager in a network of six routers', () => {
     expect(result.rejected).toBe(6);
     expect(result.succeeded).toBe(0);
     expect(a.manager.stats.builds.rejected - rejectedBefore).toBe(6);
+    // Each failure names its hops in build order and the code each one answered.
+    expect(result.failures).toHaveLength(6);
+    for (const f of result.failures) {
+      expect(f.reason).toBe('rejected');
+      const at = f.hops.indexOf(i2pBase64Encode(refuser.hash).slice(0, 8));
+      expect(at).toBeGreaterThanOrEqual(0);
+      expect(f.codes![at]).toBe(BuildReplyCode.Bandwidth);
+    }
     const p = a.profiles.get(refuser.hash)!;
     expect(p.buildsRejected).toBeGreaterThanOrEqual(6);
     // The code the creator decrypted from the reply record: the wire code.
@@ -236,6 +245,7 @@ describe('TunnelManager in a network of six routers', () => {
     const result = await net.drive(a.manager.trial({ count: 4, hops: 2, peers: [dead.hash, b.hash], concurrency: 2 }));
     expect(result.timedOut).toBe(4);
     expect(result.succeeded).toBe(0);
+    expect(result.failures.map((f) => f.reason)).toEqual(['timeout', 'timeout', 'timeout', 'timeout']);
     expect(net.clock.now() - t0).toBeGreaterThanOrEqual(2 * BUILD_TIMEOUT_MS);
     const p = a.profiles.get(dead.hash)!;
     expect(p.buildsTimedOut).toBeGreaterThanOrEqual(4);

@@ -127,6 +127,11 @@ export function routerControlHandlers(router: Router): Record<string, (params: u
         return v;
       };
       const peers = Array.isArray(p.peers) ? p.peers.map((h, i) => (typeof h === 'string' ? i2pBase64Decode(h, `peers[${i}]`) : (() => { throw new Error(`params.peers[${i}]: a router hash`); })())) : undefined;
+      // Explicit peers we have never seen are looked up first: a build needs each hop's key.
+      if (peers) {
+        const unknown = await router.learnRouterInfos(peers);
+        if (unknown.length > 0) throw new Error(`params.peers: no RouterInfo found for ${unknown.map((h) => i2pBase64Encode(h).slice(0, 8)).join(', ')}`);
+      }
       return router.tunnels.trial({
         count: int(p.count, 1, 1000, 'count'),
         hops: int(p.hops, 1, 7, 'hops'),
