@@ -8,6 +8,7 @@ import { benchFetch, fetchTable } from './fetch.js';
 import { benchI2np } from './i2np.js';
 import { benchNtcp2 } from './ntcp2.js';
 import { benchNtcp2Loopback } from './ntcp2-loopback.js';
+import { benchSite, siteTable } from './site.js';
 import { benchTransit } from './transit.js';
 import { benchTunnel } from './tunnel.js';
 import type { BenchRow } from './types.js';
@@ -65,7 +66,7 @@ function table(title: string, rows: BenchRow[]): string[] {
 }
 
 // `--only crypto,fetch` runs just those sections (keys: crypto data i2np ntcp2 ntcp2-loopback
-// tunnel transit fetch) and updates only them in bench/results.json.
+// tunnel transit fetch site) and updates only them in bench/results.json.
 const onlyAt = process.argv.indexOf('--only');
 const only = onlyAt >= 0 ? new Set((process.argv[onlyAt + 1] ?? '').split(',').filter(Boolean)) : undefined;
 const want = (key: string) => only === undefined || only.has(key);
@@ -84,10 +85,12 @@ const sections: [string, BenchRow[]][] = [];
 for (const [key, title, fn] of sectionDefs) if (want(key)) sections.push([title, await fn()]);
 // Real routers (ours, then i2pd's in a namespace): minutes, so last.
 const fetch = want('fetch') ? await benchFetch() : undefined;
+const site = want('site') ? await benchSite() : undefined;
 const machine = `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`;
 console.log(`# anon bench — ${started.toISOString()} — ${machine}\n`);
 for (const [title, rows] of sections) console.log(table(title, rows).join('\n'));
 if (fetch) console.log(fetchTable(fetch).join('\n'));
+if (site) console.log(siteTable(site).join('\n'));
 const resultsUrl = new URL('../../bench/results.json', import.meta.url);
 const previous = only && existsSync(resultsUrl) ? (JSON.parse(readFileSync(resultsUrl, 'utf8')) as { sections?: Record<string, BenchRow[]> }) : {};
 writeFileSync(
@@ -99,6 +102,7 @@ writeFileSync(
       machine,
       sections: { ...previous.sections, ...Object.fromEntries(sections) },
       ...(fetch && { fetch }),
+      ...(site && { site }),
     },
     null,
     2,

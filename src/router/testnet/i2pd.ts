@@ -127,7 +127,7 @@ export async function readSmallFile(path: string, maxBytes: number): Promise<Uin
 }
 
 /** The script's pid file: "pid\nmarker". */
-async function readPidFile(path: string): Promise<number | undefined> {
+export async function readPidFile(path: string): Promise<number | undefined> {
   const bytes = await readSmallFile(path, 4096).catch(() => undefined);
   if (bytes === undefined) return undefined;
   const first = new TextDecoder().decode(bytes).split('\n')[0]!.trim();

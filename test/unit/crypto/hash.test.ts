@@ -21,6 +21,12 @@ describe('RFC 5869 HKDF-SHA256', () => {
     const ikm = Uint8Array.of(2);
     expect(hkdf(salt, ikm, 'ask', 32)).toEqual(hkdf(salt, ikm, new TextEncoder().encode('ask'), 32));
   });
+
+  it('refuses an output length RFC 5869 does not allow (0, fractions, more than 255 blocks)', () => {
+    const salt = new Uint8Array(32);
+    for (const bad of [0, -1, 1.5, 255 * 32 + 1]) expect(() => hkdf(salt, salt, 'x', bad)).toThrow(RangeError);
+    expect(hkdf(salt, salt, 'x', 255 * 32)).toHaveLength(255 * 32);
+  });
 });
 
 describe('hashes differential against @noble/hashes', () => {

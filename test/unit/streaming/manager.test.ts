@@ -178,6 +178,46 @@ describe('StreamManager', () => {
     expect(b.manager.counters.active).toBe(3);
   });
 
+  it('counts open streams against the limit, not closed ones lingering for late CLOSEs', async () => {
+    link = new Link();
+    const a = link.add({ maxStreams: 2 });
+    const b = link.add({ maxStreams: 2 });
+    // The site's side: answer and close once the visitor closed (an orderly close both ways).
+    b.manager.listen((s) => {
+      s.resume();
+      s.on('end', () => s.end());
+    });
+    const closeBoth = async () => {
+      const s = await link.drive(a.manager.connect(b.hash));
+      s.resume();
+      const closed = new Promise((r) => s.once('close', r));
+      s.end();
+      await link.drive(closed);
+      await link.run(500);
+    };
+    await closeBoth();
+    await closeBoth();
+    // Both closed streams linger (lingerMs 10 s) and fill each side's table …
+    expect(a.manager.counters.active).toBe(0);
+    expect(a.manager.streamCount).toBe(2);
+    expect(b.manager.streamCount).toBe(2);
+    // … yet new streams still open, both ways, and the table stays within the limit.
+    for (let i = 0; i < 4; i++) await closeBoth();
+    expect(a.manager.counters.opened).toBe(6);
+    expect(b.manager.counters.accepted).toBe(6);
+    expect(b.manager.counters.refused).toBe(0);
+    expect(a.manager.streamCount).toBeLessThanOrEqual(2);
+    expect(b.manager.streamCount).toBeLessThanOrEqual(2);
+    // Lingering ones are forgotten after lingerMs.
+    await link.run(11_000);
+    expect(a.manager.streamCount).toBe(0);
+    expect(b.manager.streamCount).toBe(0);
+    // Open streams still count: two open, the third is refused at once.
+    await link.drive(a.manager.connect(b.hash));
+    await link.drive(a.manager.connect(b.hash));
+    await expect(a.manager.connect(b.hash)).rejects.toMatchObject({ code: 'LIMIT' });
+  });
+
   it('connect times out when the peer never answers, and unknown destinations have NO_ROUTE', async () => {
     link = new Link();
     const a = link.add();

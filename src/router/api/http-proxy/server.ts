@@ -15,7 +15,7 @@ import { Exchange, pageFor, type ExchangeCounters } from './exchange.js';
 export interface HttpProxyOptions {
   host: string;
   port: number;
-  /** Browser connections at once; more get a 503 page. */
+  /** Browser connections at once; more get a 503 page. As many as a site or the SAM bridge holds. */
   maxConnections: number;
   connectTimeoutMs: number;
   headTimeoutMs: number;
@@ -25,7 +25,7 @@ export interface HttpProxyOptions {
 export const DEFAULT_HTTP_PROXY_OPTIONS: HttpProxyOptions = {
   host: '127.0.0.1',
   port: 4444,
-  maxConnections: 128,
+  maxConnections: 512,
   connectTimeoutMs: 60_000,
   headTimeoutMs: 30_000,
   responseTimeoutMs: 120_000,

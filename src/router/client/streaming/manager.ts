@@ -138,6 +138,8 @@ export class StreamManager {
   /** Incoming streams by the peer's hash and stream id (a retransmitted SYN finds its stream). */
   private readonly incoming = new Map<string, Entry>();
   private readonly listeners = new Map<number | 'any', (s: I2pStream) => void>();
+  /** Streams closed in order that still answer retransmitted CLOSEs (TIME_WAIT), oldest first. */
+  private readonly lingering = new Set<Entry>();
   private readonly replays: ReplayCache;
   /** Follow-on packets that overtook their SYN, by the peer's stream id. */
   private readonly early: EarlyPackets;
@@ -161,7 +163,7 @@ export class StreamManager {
   async connect(to: Uint8Array, opts: ConnectOptions = {}): Promise<I2pStream> {
     if (this.closed) throw new StreamError('CLOSED', 'the stream manager is closed');
     if (to.length !== 32) throw new StreamError('NO_ROUTE', `a destination hash is 32 bytes, got ${to.length}`);
-    if (this.entries.size >= this.options.maxStreams) throw new StreamError('LIMIT', `at most ${this.options.maxStreams} streams`);
+    if (!this.hasRoom()) throw new StreamError('LIMIT', `at most ${this.options.maxStreams} streams`);
     const toPort = checkPort(opts.toPort ?? 0);
     const fromPort = checkPort(opts.fromPort ?? 0);
     const timeoutMs = opts.timeoutMs ?? this.options.connectTimeoutMs;
@@ -174,7 +176,7 @@ export class StreamManager {
       throw new StreamError('NO_ROUTE', `no route to ${b32FromHash(to)}: ${(e as Error).message}`, { cause: e });
     }
     if (this.closed) throw new StreamError('CLOSED', 'the stream manager is closed');
-    if (this.entries.size >= this.options.maxStreams) throw new StreamError('LIMIT', `at most ${this.options.maxStreams} streams`);
+    if (!this.hasRoom()) throw new StreamError('LIMIT', `at most ${this.options.maxStreams} streams`);
     const localId = this.newStreamId();
     const now = this.deps.clock.now();
     return new Promise<I2pStream>((resolve, reject) => {
@@ -244,6 +246,20 @@ export class StreamManager {
   }
 
   // ------------------------------------------------------------------------------------------
+
+  /**
+   * Whether one more stream fits. The limit is on open streams: at it, the oldest lingering ones
+   * give way (a late CLOSE for one goes unanswered, which its peer's own timeout covers), so the
+   * table never holds more than maxStreams. Counting them as open capped new streams at
+   * maxStreams / lingerMs, about 100 a second per destination with the defaults.
+   */
+  private hasRoom(): boolean {
+    for (const e of this.lingering) {
+      if (this.entries.size < this.options.maxStreams) break;
+      this.dropEntry(e);
+    }
+    return this.entries.size < this.options.maxStreams;
+  }
 
   private newStreamId(): number {
     for (let i = 0; i < RANDOM_ID_TRIES; i++) {
@@ -353,6 +369,7 @@ export class StreamManager {
     if (reason === undefined) {
       // Keep answering retransmitted CLOSEs for a while (TIME_WAIT), then forget the stream.
       entry.linger = this.deps.clock.setTimer(this.options.lingerMs, () => this.dropEntry(entry));
+      this.lingering.add(entry);
     } else {
       this.dropEntry(entry);
     }
@@ -363,6 +380,7 @@ export class StreamManager {
     if (entry.linger) this.deps.clock.clearTimer(entry.linger);
     entry.timer = undefined;
     entry.linger = undefined;
+    this.lingering.delete(entry);
     if (entry.connect) {
       const c = entry.connect;
       entry.connect = undefined;
@@ -497,7 +515,7 @@ export class StreamManager {
       return;
     }
     const handler = this.listeners.get(i.destPort) ?? this.listeners.get('any');
-    if (!handler || this.entries.size >= this.options.maxStreams) {
+    if (!handler || !this.hasRoom()) {
       this.refuse(p, syn.remoteHash, i.destPort, i.sourcePort);
       return;
     }
