@@ -81,11 +81,12 @@ export class FakeSite {
     });
   }
 
-  /** A connect function for the proxy: a fresh in-memory stream into this site. */
-  connect = async (): Promise<Duplex> => {
+  /** A connect function for the proxy: a fresh in-memory stream into this site, `initialData` first. */
+  connect = async (_hash?: Uint8Array, opts?: { initialData?: Uint8Array }): Promise<Duplex> => {
     const [proxySide, siteSide] = duplexPair();
     this.connections++;
     this.server.emit('connection', siteSide);
+    if (opts?.initialData) proxySide.write(opts.initialData);
     return proxySide;
   };
 }

@@ -48,7 +48,7 @@ describe('the HTTP proxy, against an in-memory site', () => {
           // A site that never answers: the streaming layer gives up after its connect timeout.
           if (hang) return new Promise<Duplex>((_, reject) => setTimeout(() => reject(new CodedError('TIMEOUT', 'no answer')), 400));
           if (b32FromHash(hash) !== siteB32) throw new CodedError('NO_ROUTE', 'no LeaseSet found');
-          return site.connect();
+          return site.connect(hash, opts);
         },
         addressBook: book,
         random: cryptoRandom,
@@ -204,9 +204,10 @@ describe('the HTTP proxy, against an in-memory site', () => {
     let reply = Buffer.alloc(0);
     const garbage = new HttpProxy(
       {
-        connect: async () => {
+        connect: async (_hash, opts) => {
           const [mine, theirs] = duplexPair();
           theirs.once('data', () => theirs.end(reply));
+          if (opts.initialData) mine.write(opts.initialData);
           return mine;
         },
         addressBook: book,

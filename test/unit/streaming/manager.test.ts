@@ -117,6 +117,41 @@ describe('StreamManager', () => {
     expect(b.manager.counters.accepted).toBe(1);
   });
 
+  it('sends initialData in the SYN (as much as one packet holds) and the rest after the reply SYN, in order', async () => {
+    link = new Link();
+    const a = link.add();
+    const b = link.add();
+    const got: Buffer[] = [];
+    let ended = false;
+    b.manager.listen((s) => {
+      s.on('data', (c: Buffer) => got.push(c));
+      s.on('end', () => (ended = true));
+    });
+    const small = new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x.b32.i2p\r\n\r\n');
+    const s1 = await link.drive(a.manager.connect(b.hash, { initialData: small }));
+    const syn = decodePacket(a.sent[0].payload.payload);
+    expect(syn.flags & FLAG_SYNCHRONIZE).toBe(FLAG_SYNCHRONIZE);
+    expect(syn.payload).toEqual(small);
+    await link.run(200);
+    expect(Buffer.concat(got)).toEqual(Buffer.from(small));
+    s1.end();
+    await link.run(500);
+    expect(ended).toBe(true);
+
+    // Larger than a packet: the SYN carries the first MTU's worth, the rest comes after.
+    got.length = 0;
+    const big = new Uint8Array(5000).map((_, i) => i * 7);
+    const before = a.sent.length;
+    const s2 = await link.drive(a.manager.connect(b.hash, { initialData: big }));
+    const syn2 = decodePacket(a.sent[before].payload.payload);
+    expect(syn2.flags & FLAG_SYNCHRONIZE).toBe(FLAG_SYNCHRONIZE);
+    expect(syn2.payload.length).toBeGreaterThan(1000);
+    expect(syn2.payload.length).toBeLessThan(big.length);
+    await link.run(1_000);
+    expect(Buffer.concat(got)).toEqual(Buffer.from(big));
+    s2.destroy();
+  });
+
   it('drops a replayed SYN, a SYN meant for someone else, and a SYN with a bad signature', () => {
     link = new Link();
     const a = link.add();

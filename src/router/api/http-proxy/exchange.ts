@@ -21,7 +21,8 @@ import { isInterim, parseResponseHead, ResponseHeadReader, rewriteResponseHead }
 
 export interface ExchangeContext {
   /** A stream to the destination with this hash (I2P streaming); rejects with a coded error. */
-  connect(hash: Uint8Array, opts: { toPort: number; timeoutMs: number }): Promise<Duplex>;
+  /** A stream to the site; `initialData` (the request head) must be its first bytes, sent with the SYN where the transport can. */
+  connect(hash: Uint8Array, opts: { toPort: number; timeoutMs: number; initialData?: Uint8Array }): Promise<Duplex>;
   addressBook: Pick<AddressBook, 'resolve' | 'get' | 'add'>;
   choices: PendingChoices;
   log: Logger;
@@ -150,19 +151,19 @@ export class Exchange {
     if (helper) return this.addressHelper(req, target, helper.destination, helper.cleanPath);
     const { hash } = await resolveTarget(target, this.ctx.addressBook);
     const { head, framing, expect100 } = rewriteRequestHead(req);
-    const stream = await this.open(hash, req);
+    // The head rides in the SYN: the site can answer in the first round trip.
+    const stream = await this.open(hash, req, head);
     if (!stream) return;
-    stream.write(head);
     if (expect100) this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
     this.forwardBody(stream, framing, rest);
     this.relayResponse(stream, req.host);
   }
 
-  private async open(hash: Uint8Array, req: ProxyRequest): Promise<Duplex | undefined> {
+  private async open(hash: Uint8Array, req: ProxyRequest, head?: Uint8Array): Promise<Duplex | undefined> {
     this.ctx.counters.connects++;
     let stream: Duplex;
     try {
-      stream = await this.ctx.connect(hash, { toPort: req.port, timeoutMs: this.ctx.connectTimeoutMs });
+      stream = await this.ctx.connect(hash, { toPort: req.port, timeoutMs: this.ctx.connectTimeoutMs, ...(head && { initialData: head }) });
     } catch (e) {
       throw connectFailure(e, req.host);
     }

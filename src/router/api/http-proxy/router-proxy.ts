@@ -61,7 +61,7 @@ export class RouterHttpProxy {
     this.dest = dest;
     const proxy = new HttpProxy(
       {
-        connect: (hash, o) => dest.streams.connect(hash, { toPort: o.toPort, timeoutMs: o.timeoutMs }),
+        connect: (hash, o) => dest.streams.connect(hash, { toPort: o.toPort, timeoutMs: o.timeoutMs, ...(o.initialData && { initialData: o.initialData }) }),
         addressBook: this.deps.addressBook,
         random: this.deps.random,
         now: () => this.deps.clock.now(),

@@ -32,7 +32,8 @@ export const DEFAULT_HTTP_PROXY_OPTIONS: HttpProxyOptions = {
 };
 
 export interface HttpProxyDeps {
-  connect(hash: Uint8Array, opts: { toPort: number; timeoutMs: number }): Promise<Duplex>;
+  /** A stream to the site; `initialData` (the request head) must be its first bytes, sent with the SYN where the transport can. */
+  connect(hash: Uint8Array, opts: { toPort: number; timeoutMs: number; initialData?: Uint8Array }): Promise<Duplex>;
   addressBook: Pick<AddressBook, 'resolve' | 'get' | 'add'>;
   random: RandomSource;
   now?: () => number;

@@ -53,6 +53,12 @@ export interface ConnectOptions {
   toPort?: number;
   fromPort?: number;
   timeoutMs?: number;
+  /**
+   * The first bytes to send (an HTTP request head, say): they ride in the SYN, as much as one
+   * packet holds (streaming.rst allows a payload there), and the rest follows the peer's reply
+   * SYN. A request then costs one round trip through the tunnels instead of two.
+   */
+  initialData?: Uint8Array;
 }
 
 export interface ListenOptions {
@@ -207,6 +213,8 @@ export class StreamManager {
       entry.conn = this.newConnection(entry, localId, 0, true);
       this.entries.set(localId, entry);
       this.counters.active++;
+      // Queued before the SYN (nothing is sent before it is established), so open() takes it.
+      if (opts.initialData && opts.initialData.length > 0) entry.conn.write(opts.initialData.slice(), now);
       entry.conn.open(now);
       this.arm(entry);
       this.deps.log?.debug('stream SYN sent', { to: b32FromHash(to).slice(0, 12), id: localId, lookupMs: now - started });
