@@ -13,11 +13,11 @@ export interface LocalRouter {
 /**
  * `anon-router start` (the real bin) in `home` on a loopback address, in a test network of its
  * own; ready when its control socket answers (not when it prints something), within 20 s.
- * `stop()` ends it by its pid and waits for it.
+ * `stop()` ends it by its pid and waits for it. `extraArgs` go to `anon-router start` after ours.
  */
-export async function startLocalRouter(home: string, host: string): Promise<LocalRouter> {
+export async function startLocalRouter(home: string, host: string, extraArgs: string[] = []): Promise<LocalRouter> {
   const port = 40000 + Math.floor(Math.random() * 10000);
-  const child = spawn(process.execPath, [resolve(ROOT, 'bin/anon-router.js'), 'start', '--home', home, '--host', host, '--port', String(port), '--netid', '99', '--testnet'], {
+  const child = spawn(process.execPath, [resolve(ROOT, 'bin/anon-router.js'), 'start', '--home', home, '--host', host, '--port', String(port), '--netid', '99', '--testnet', ...extraArgs], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, NO_COLOR: '1' },
   });

@@ -17,12 +17,13 @@
 // A's full destination and looks A's b32 up; on router N, session A listens with STREAM FORWARD
 // and reaches B by its b32, which needs no address book.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 import { describeWithI2pd, I2pdTestnet, TESTNET_SCRIPT } from '../helpers/i2pd.js';
+import { restartWithAddressBook } from '../helpers/i2pd-addressbook.js';
 
 const ROUTERS = 5;
 type Step = { step: string; at: number; [k: string]: unknown };
@@ -35,49 +36,8 @@ describeWithI2pd('our SAM client backend against i2pd SAM', () => {
   beforeAll(async () => {
     net = new I2pdTestnet(ROUTERS);
     net.up(true);
-    await restartWithAddressBook(ROUTERS - 1);
+    await restartWithAddressBook(net, ROUTERS - 1);
   }, 700_000);
-
-  /** Stops i2pd router k, turns its address book on, and starts it again where the script did. */
-  async function restartWithAddressBook(k: number): Promise<void> {
-    const dir = net.routerDir(k);
-    const conf = join(dir, 'i2pd.conf');
-    const text = readFileSync(conf, 'utf8');
-    const on = text.replace(/\[addressbook\]\nenabled = false\n/, '[addressbook]\nenabled = true\n');
-    expect(on).not.toBe(text);
-    writeFileSync(conf, on);
-    const oldPid = Number(readFileSync(join(dir, 'i2pd.pid'), 'utf8').trim());
-    net.stopRouter(k);
-    for (let i = 0; i < 150 && alive(oldPid); i++) await new Promise((r) => setTimeout(r, 100));
-    expect(alive(oldPid)).toBe(false);
-    const child = spawn('bash', [TESTNET_SCRIPT, 'exec', '/usr/sbin/i2pd', `--datadir=${dir}`, `--conf=${conf}`], {
-      env: { ...process.env, I2PDNET_DIR: net.dir, I2PDNET_BASEPORT: String(net.basePort) },
-      stdio: 'ignore',
-      detached: true,
-    });
-    child.unref();
-    // i2pd writes its pid file once up; the script's `down` stops what router.pid names.
-    let pid = 0;
-    for (let i = 0; i < 200 && !(pid > 1 && pid !== oldPid && alive(pid)); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        pid = Number(readFileSync(join(dir, 'i2pd.pid'), 'utf8').trim());
-      } catch {
-        pid = 0;
-      }
-    }
-    expect(pid).not.toBe(oldPid);
-    writeFileSync(join(dir, 'router.pid'), `${pid}\n--datadir=${dir} \n`);
-  }
-
-  function alive(pid: number): boolean {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  }
 
   afterAll(() => {
     net?.down();

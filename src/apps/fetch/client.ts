@@ -112,6 +112,29 @@ export async function fetchUrl(opts: FetchOptions, deps: FetchDeps): Promise<Fet
   }
 }
 
+/**
+ * A stream to the URL's host and port. A transport that carries no stream ports at all (a SAM
+ * 3.1 bridge, as i2pd 2.45's: every stream of its clients arrives on port 0) refuses at once
+ * with UNSUPPORTED: the 80 the URL only implied is dropped then, as those clients do. A port
+ * written in the URL is never dropped.
+ */
+async function openStream(url: FetchUrl, deps: FetchDeps, signal: AbortSignal, vlog: (line: string) => void): Promise<{ stream: Duplex; port: number }> {
+  const connect = (port: number) => abortable(deps.connect(url.host.host, port, url.host), signal, (late) => late.destroy());
+  const failure = (err: unknown, port: number) =>
+    signal.aborted ? err : new FetchFailure(exitCodeForConnectError(err), `cannot connect to ${url.hostHeader}${port === 0 ? '' : ` port ${port}`}: ${(err as Error).message}`);
+  try {
+    return { stream: await connect(url.port), port: url.port };
+  } catch (err) {
+    if (signal.aborted || url.portExplicit || url.port === 0 || (err as { code?: unknown }).code !== 'UNSUPPORTED') throw failure(err, url.port);
+    vlog(`* ${(err as Error).message}: connecting without a port`);
+  }
+  try {
+    return { stream: await connect(0), port: 0 };
+  } catch (err) {
+    throw failure(err, 0);
+  }
+}
+
 export function describeTimings(t: FetchTimings): string {
   const f = (v: number | undefined): string => (v === undefined ? '-' : `${v.toFixed(1)} ms`);
   return `lookup ${f(t.lookupMs)}, connect ${f(t.connectMs)}, first byte ${f(t.firstByteMs)}, total ${f(t.totalMs)}`;
@@ -262,15 +285,9 @@ async function exchange(
     timings.lookupMs = elapsed();
     vlog(`* resolved ${url.hostHeader}`);
   }
-  let stream: Duplex;
-  try {
-    stream = await abortable(deps.connect(target.host, url.port, target), signal, (late) => late.destroy());
-  } catch (err) {
-    if (signal.aborted) throw err;
-    throw new FetchFailure(exitCodeForConnectError(err), `cannot connect to ${url.hostHeader} port ${url.port}: ${(err as Error).message}`);
-  }
+  const { stream, port } = await openStream(url, deps, signal, vlog);
   timings.connectMs = elapsed();
-  vlog(`* connected to ${url.hostHeader} port ${url.port}`);
+  vlog(`* connected to ${url.hostHeader} port ${port}`);
   // Whatever the site does to the stream later must not become an unhandled 'error' event;
   // the request and response report it where it matters.
   stream.on('error', () => undefined);

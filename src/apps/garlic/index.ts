@@ -54,5 +54,7 @@ export async function openGarlic(opts: OpenGarlicOptions = {}): Promise<OpenedGa
   }
   if (!opts.embedded) throw new GarlicError('BACKEND_DOWN', `no router to use: ${why} (start one with \`anon-router start\`, or pass --sam HOST:PORT)`);
   const { backend, router } = await startEmbeddedRouter(opts.embedded);
-  return { backend, router, kind: 'embedded', message: `no SAM bridge at ${probe} (${why}); started an embedded router in this process (home ${opts.embedded.home})` };
+  // The socket's own words already begin "no SAM bridge at <probe>: …": said once is enough.
+  const detail = why.startsWith(`no SAM bridge at ${probe}: `) ? why.slice(`no SAM bridge at ${probe}: `.length) : why;
+  return { backend, router, kind: 'embedded', message: `no SAM bridge at ${probe} (${detail}); started an embedded router in this process (home ${opts.embedded.home})` };
 }

@@ -204,6 +204,16 @@ function tunnelParams(t: OpenSessionOptions['tunnels']): SamParams {
   return out;
 }
 
+/**
+ * What SESSION CREATE asks for a new destination: its tunnels, and an X25519 (ECIES) LeaseSet
+ * key first, ElGamal second. Without it i2pd 2.45 gives a SAM destination the identity's crypto
+ * type only, ElGamal: then routers that speak only ECIES-X25519 garlic, ours among them, cannot
+ * answer it (Java I2P's default is this "4,0").
+ */
+function destinationParams(t: OpenSessionOptions['tunnels']): [string, string | number][] {
+  return [['i2cp.leaseSetEncType', '4,0'], ...(tunnelParams(t) as [string, number][])];
+}
+
 function checkRange(n: number, lo: number, hi: number, what: string): number {
   if (!Number.isInteger(n) || n < lo || n > hi) throw new GarlicError('UNSUPPORTED', `${what} must be ${lo}..${hi}, got ${n}`);
   return n;
@@ -292,7 +302,7 @@ class SamSession implements GarlicSession {
       ['DESTINATION', dest],
     ];
     if (dest === 'TRANSIENT') params.push(['SIGNATURE_TYPE', 7]);
-    params.push(...(tunnelParams(this.opts.tunnels) as [string, number][]));
+    params.push(...destinationParams(this.opts.tunnels));
     const r = await control.command('SESSION', 'CREATE', params, timeout);
     if (r.topic !== 'SESSION' || r.verb !== 'STATUS') throw new GarlicError('PROTOCOL', `SESSION CREATE answered ${r.topic} ${r.verb}`);
     if (r.params.get('RESULT') !== 'OK') throw resultError(r.params.get('RESULT'), r.params.get('MESSAGE'), 'SESSION CREATE');
@@ -656,7 +666,7 @@ class DatagramSide {
         const r = await c.command(
           'SESSION',
           'CREATE',
-          [['STYLE', kind === 'raw' ? 'RAW' : 'DATAGRAM'], ['ID', this.ids[kind]], ['DESTINATION', 'TRANSIENT'], ['SIGNATURE_TYPE', 7], ...common(kind), ...(tunnelParams(opts.tunnels) as [string, number][])],
+          [['STYLE', kind === 'raw' ? 'RAW' : 'DATAGRAM'], ['ID', this.ids[kind]], ['DESTINATION', 'TRANSIENT'], ['SIGNATURE_TYPE', 7], ...common(kind), ...destinationParams(opts.tunnels)],
           timeout,
         );
         if (r.params.get('RESULT') !== 'OK') throw resultError(r.params.get('RESULT'), r.params.get('MESSAGE'), `SESSION CREATE ${kind}`);

@@ -358,3 +358,37 @@ describe('exit codes', () => {
     expect(new Set(EXIT_CODE_TABLE.map((e) => e.code)).size).toBe(Object.keys(FetchExit).length);
   });
 });
+
+describe('fetchUrl: a transport that carries no stream ports (a SAM 3.1 bridge, as i2pd 2.45)', () => {
+  function portless(): { d: FetchDeps & { stdout: Collect }; ports: number[]; log: string[] } {
+    const seen: number[] = [];
+    const log: string[] = [];
+    const d = deps({
+      async connect(host: string, port: number): Promise<Duplex> {
+        seen.push(port);
+        if (port !== 0) throw nodeError('UNSUPPORTED', 'the SAM 3.1 bridge cannot carry stream ports (3.2 needed)');
+        return connectLoopback(ports.get(host)!);
+      },
+      verboseLog: (line) => log.push(line),
+    });
+    return { d, ports: seen, log };
+  }
+
+  it('drops the port 80 the URL only implied, and says so under -v', async () => {
+    const p = portless();
+    const { r, out } = await run('http://site.i2p/index.html', { verbose: true }, p.d);
+    expect(r.exitCode).toBe(FetchExit.OK);
+    expect(out.text()).toBe('<title>t</title>hello');
+    expect(p.ports).toEqual([80, 0]);
+    expect(p.log).toContain('* the SAM 3.1 bridge cannot carry stream ports (3.2 needed): connecting without a port');
+    expect(p.log).toContain('* connected to site.i2p port 0');
+  });
+
+  it('keeps a port written in the URL: exit 7, naming the port and why', async () => {
+    const p = portless();
+    const { r } = await run('http://site.i2p:8080/index.html', {}, p.d);
+    expect(r.exitCode).toBe(FetchExit.CONNECT);
+    expect(r.message).toBe('cannot connect to site.i2p:8080 port 8080: the SAM 3.1 bridge cannot carry stream ports (3.2 needed)');
+    expect(p.ports).toEqual([8080]);
+  });
+});

@@ -66,7 +66,7 @@ describe('openGarlic', () => {
       embedded: { home, config: { netId: 99, testnet: true } },
     });
     expect(g.kind).toBe('embedded');
-    expect(g.message).toMatch(new RegExp(`^no SAM bridge at 127\\.0\\.0\\.1:${port} \\(.*\\); started an embedded router in this process \\(home ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
+    expect(g.message).toMatch(new RegExp(`^no SAM bridge at 127\\.0\\.0\\.1:${port} \\(connect ECONNREFUSED 127\\.0\\.0\\.1:${port}\\); started an embedded router in this process \\(home ${home.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)$`));
     expect(g.backend.description).toMatch(/embedded router/);
     // Keys come from the embedded side without any network.
     const keys = await g.backend.generateKeys();

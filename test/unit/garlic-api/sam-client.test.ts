@@ -130,10 +130,10 @@ describe('SAM client: a 3.1 session (i2pd 2.45 speaks no higher)', () => {
     return { b, sam, session };
   }
 
-  it('creates a STREAM session with an Ed25519 transient key and the tunnel options', async () => {
+  it('creates a STREAM session with an Ed25519 transient key, an ECIES-first LeaseSet (i2pd would make it ElGamal only) and the tunnel options', async () => {
     const { b, session } = await bridge31(() => undefined);
     const create = b.commands.find((c) => c.startsWith('SESSION CREATE'))!;
-    expect(create).toMatch(/^SESSION CREATE STYLE=STREAM ID=test-[0-9a-f]{12} DESTINATION=TRANSIENT SIGNATURE_TYPE=7 inbound.length=2 inbound.quantity=3 outbound.length=1$/);
+    expect(create).toMatch(/^SESSION CREATE STYLE=STREAM ID=test-[0-9a-f]{12} DESTINATION=TRANSIENT SIGNATURE_TYPE=7 i2cp\.leaseSetEncType=4,0 inbound.length=2 inbound.quantity=3 outbound.length=1$/);
     expect(session.destination).toBe(SESSION.pub);
     expect(session.b32).toBe(b32OfDestination(SESSION.pub));
     expect(session.privateKeys).toBe(SESSION.priv);
