@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { callControl } from '../../src/router/api/control/client.js';
+import { i2pBase64Encode } from '../../src/router/data/index.js';
 import type { RouterStatus } from '../../src/router/api/control/protocol.js';
 import { testnetDown } from '../../src/router/testnet/index.js';
 import type { TrialResult } from '../../src/router/tunnel/manager.js';
@@ -86,4 +87,14 @@ describe(`a testnet of ${ROUTERS} of our routers`, () => {
     for (const x of s.routers) relayed += ((await callControl(socketOf(x.home), 'status')) as RouterStatus).bandwidth.transitBytes;
     expect(relayed).toBeGreaterThan(0);
   }, 150_000);
+
+  it('a trial through explicit peers refuses too many, and a router no floodfill knows, with a clear error', async () => {
+    const s = JSON.parse(runCli('anon-router', ['testnet', 'status', '--dir', dir, '--json']).stdout) as TestnetStatusJson;
+    const sock = socketOf(s.routers[0].home);
+    const hash = (fill: number) => i2pBase64Encode(new Uint8Array(32).fill(fill));
+    const tooMany = Array.from({ length: 65 }, (_, i) => hash(i));
+    await expect(callControl(sock, 'tunnels.trial', { count: 1, hops: 1, peers: tooMany }, { timeoutMs: 30_000 })).rejects.toThrow(/params\.peers: at most 64 routers/);
+    // Nobody has this one: the trial looks it up first and says which it could not find.
+    await expect(callControl(sock, 'tunnels.trial', { count: 1, hops: 1, peers: [hash(0xee)] }, { timeoutMs: 60_000 })).rejects.toThrow(new RegExp(`no RouterInfo found for ${hash(0xee).slice(0, 8)}`));
+  }, 90_000);
 });

@@ -31,7 +31,7 @@ export function describeWithI2pd(name: string, body: () => void): void {
     });
     return;
   }
-  console.warn(`[skip] ${name}: i2pd is not installed and CI is unset (apt-get install -y i2pd to run it)`);
+  console.warn(`[skip] ${name}: i2pd or ${TESTNET_SCRIPT} is missing and CI is unset (apt-get install -y i2pd, with ../shared beside the checkout, to run it)`);
   describe.skip(name, body);
 }
 

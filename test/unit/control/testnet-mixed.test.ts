@@ -15,12 +15,12 @@ import {
   parseManifest,
   TestnetError,
   testnetUp,
-  validateTestnetOptions,
   type I2pdHost,
 } from '../../../src/router/testnet/index.js';
 import { i2pdFloodfills, i2pdPorts } from '../../../src/router/testnet/i2pd.js';
 import { samPortFor } from '../../../src/router/testnet/up.js';
 import { MAX_CONSOLE_PAGE } from '../../../src/router/testnet/i2pd-console.js';
+import { testnetUsageError } from './testnet-usage.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'anon-tn-mixed-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -102,16 +102,7 @@ describe('i2pd web console summary', () => {
 });
 
 describe('mixed testnet options, ports and manifest', () => {
-  const bad = (o: Parameters<typeof validateTestnetOptions>[0]) => {
-    try {
-      validateTestnetOptions(o);
-    } catch (err) {
-      expect(err).toBeInstanceOf(TestnetError);
-      expect((err as TestnetError).exitCode).toBe(2);
-      return (err as Error).message;
-    }
-    return undefined;
-  };
+  const bad = testnetUsageError;
 
   it('takes --i2pd 0 or 3..20, a base port that leaves room for them, and no host prefix', () => {
     expect(bad({ routers: 2, i2pd: 0 })).toBeUndefined();

@@ -19,10 +19,10 @@ import {
   testnetStatus,
   testnetUp,
   TestnetError,
-  validateTestnetOptions,
   writeManifest,
   type TestnetManifest,
 } from '../../../src/router/testnet/index.js';
+import { testnetUsageError } from './testnet-usage.js';
 
 const FAKE = fileURLToPath(new URL('./fixtures/fake-anon-router.mjs', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'anon-tn-'));
@@ -158,16 +158,7 @@ describe('testnet orchestrator (with a fake anon-router)', () => {
   });
 
   it('validates its options as usage errors', () => {
-    const bad = (o: Parameters<typeof validateTestnetOptions>[0]) => {
-      try {
-        validateTestnetOptions(o);
-      } catch (err) {
-        expect(err).toBeInstanceOf(TestnetError);
-        expect((err as TestnetError).exitCode).toBe(2);
-        return (err as Error).message;
-      }
-      return undefined;
-    };
+    const bad = testnetUsageError;
     expect(bad({ routers: 0 })).toMatch(/--routers must be 1..50/);
     expect(bad({ routers: 51 })).toMatch(/--routers/);
     expect(bad({ routers: 2, netId: 2 })).toMatch(/main I2P network/);

@@ -13,6 +13,9 @@ import { httpProxyControlHandlers } from '../http-proxy/control-handlers.js';
  * `testnet …`, tests). Each method validates its params and calls into the router; nothing
  * here keeps state.
  */
+/** Explicit trial peers at most: each unknown one costs a netDb lookup. */
+const MAX_TRIAL_PEERS = 64;
+
 export function routerControlHandlers(router: Router): Record<string, (params: unknown) => Promise<unknown>> {
   return {
     ...namesControlHandlers(router.addressBook),
@@ -129,6 +132,7 @@ export function routerControlHandlers(router: Router): Record<string, (params: u
       const peers = Array.isArray(p.peers) ? p.peers.map((h, i) => (typeof h === 'string' ? i2pBase64Decode(h, `peers[${i}]`) : (() => { throw new Error(`params.peers[${i}]: a router hash`); })())) : undefined;
       // Explicit peers we have never seen are looked up first: a build needs each hop's key.
       if (peers) {
+        if (peers.length > MAX_TRIAL_PEERS) throw new Error(`params.peers: at most ${MAX_TRIAL_PEERS} routers`);
         const unknown = await router.learnRouterInfos(peers);
         if (unknown.length > 0) throw new Error(`params.peers: no RouterInfo found for ${unknown.map((h) => i2pBase64Encode(h).slice(0, 8)).join(', ')}`);
       }
