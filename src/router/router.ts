@@ -21,6 +21,7 @@ import { wrapForRouter } from './garlic/wrap.js';
 import { InboundDispatcher } from './inbound.js';
 import { PeerConnector } from './peers/connector.js';
 import { TransportManager } from './transport/manager.js';
+import { UnknownPeerQueue } from './transport/unknown-peers.js';
 import { shortId } from './info.js';
 import { silentLogger, type Logger } from './log.js';
 import { BandwidthMeter, cryptoRandom, nodeNetwork, systemClock, TokenBucket, type Clock, type Network, type RandomSource, type TimerHandle } from './runtime/index.js';
@@ -43,6 +44,8 @@ import { RouterSam } from './api/sam/router-sam.js';
 
 /** Profiles are a cache: written this often (and at stop), not synced. */
 const PROFILE_FLUSH_MS = 60_000;
+/** A lookup for a router a message is waiting on: a tunnel build times out after 15 s. */
+const UNKNOWN_PEER_LOOKUP_MS = 10_000;
 
 /** Re-sign our RouterInfo this often; peers refuse one older than 90 minutes (PITFALLS.md). */
 const ROUTER_INFO_REFRESH_MS = 30 * 60_000;
@@ -81,6 +84,8 @@ export class Router {
   private readonly stopWaiters: (() => void)[] = [];
   readonly netDb: RouterInfoStore;
   readonly transport: TransportManager;
+  /** Messages for routers we have no RouterInfo for, waiting on a netDb lookup. */
+  readonly unknownPeers: UnknownPeerQueue;
   readonly lookups: DirectLookups;
   readonly inbound: InboundDispatcher;
   readonly floodfill: Floodfill | undefined;
@@ -238,6 +243,14 @@ export class Router {
       },
     };
     this.lookupDeps = lookupDeps;
+    this.unknownPeers = new UnknownPeerQueue({
+      now,
+      resolve: async (h) => {
+        await iterativeLookup(h, lookupDeps, { lookupType: 'routerinfo', totalTimeoutMs: UNKNOWN_PEER_LOOKUP_MS });
+        return this.netDb.has(h);
+      },
+      send: (h, m) => this.transport.send(h, m),
+    });
     this.explorer = new Explorer({ ...lookupDeps, clock: this.clock, random: this.random, routerCount: () => this.netDb.count });
     this.profiles = new PeerProfiles({ storage, clock: this.clock });
     this.addressBook = AddressBook.fromStorage(storage, { clock: this.clock });
@@ -356,7 +369,11 @@ export class Router {
    * outbound endpoint we run delivering to a lease at our router, has no session to itself.
    */
   private sendI2np(to: Uint8Array, bytes: Uint8Array): boolean {
-    if (!equalBytes(to, this.identity.keys.hash)) return this.transport.send(to, bytes);
+    if (!equalBytes(to, this.identity.keys.hash)) {
+      // A router we know nothing of (a tunnel's next hop, typically): look it up first.
+      if (!this.netDb.has(to) && !this.transport.isConnected(to)) return this.unknownPeers.enqueue(to, bytes);
+      return this.transport.send(to, bytes);
+    }
     const self = this.identity.keys.hash;
     setImmediate(() => this.inbound.onMessage(self, bytes));
     return true;
@@ -630,6 +647,7 @@ export class Router {
         this.floodfill?.stop();
         this.explorer.stop();
         this.lookups.stop();
+        this.unknownPeers.close();
         if (this.meterTimer) this.clock.clearTimer(this.meterTimer);
         if (this.profileTimer) this.clock.clearTimer(this.profileTimer);
         await this.httpProxy.stop();

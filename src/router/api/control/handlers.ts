@@ -41,7 +41,7 @@ export function routerControlHandlers(router: Router): Record<string, (params: u
       const { ri, bytes } = router.routerInfo();
       return routerInfoReport(router.paths, { ...router.identity, created: false }, ri, bytes);
     },
-    transport: async () => ({ ...router.transport.stats(), sessionList: router.transport.sessionList(), inbound: router.inbound.counters }),
+    transport: async () => ({ ...router.transport.stats(), sessionList: router.transport.sessionList(), inbound: router.inbound.counters, unknownPeers: { ...router.unknownPeers.counters, pending: router.unknownPeers.pending } }),
     'netdb.stats': async () => ({
       routerInfos: router.netDb.count,
       floodfills: router.netDb.all().filter((e) => isFloodfill(e.routerInfo)).length,
