@@ -27,6 +27,11 @@ export interface RouterLinkOptions {
 export interface RouterLink {
   backend: GarlicBackend;
   kind: 'sam' | 'embedded';
+  /**
+   * Our own router: the home's running router or the embedded one. Not a bridge given with
+   * --sam, nor whatever answers at 127.0.0.1:7656 (i2pd, Java I2P, or ours: we cannot tell).
+   */
+  ours: boolean;
   /** One line for the app to print: which router it uses. */
   message: string;
 }
@@ -43,7 +48,8 @@ export async function linkToRouter(opts: RouterLinkOptions): Promise<RouterLink>
     embedded: { home: opts.home, runOnly: { sam: { enabled: false }, httpProxy: { enabled: false } }, log: createLogger(write, { level: opts.logLevel ?? 'error' }) },
   });
   if (opened.router) await waitForPeers(opened.router, opened.backend, opts);
-  return { backend: opened.backend, kind: opened.kind, message: opened.message };
+  // A probe at the address the home's router reported, or the embedded fallback: ours.
+  return { backend: opened.backend, kind: opened.kind, message: opened.message, ours: running !== undefined || opened.kind === 'embedded' };
 }
 
 /** A router that knows nobody can build no tunnels: say so now, not after a session timeout. */

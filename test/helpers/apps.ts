@@ -81,7 +81,9 @@ export async function fetchWhenPublished(args: string[], opts: { ns?: I2pdTestne
   const tries = opts.tries ?? 8;
   let r = await runApp('anon-fetch', args, opts);
   for (let i = 1; i < tries && (r.status === 6 || r.status === 7 || r.status === 28); i++) {
-    opts.log?.(`anon-fetch ${args.at(-1)}: exit ${r.status} (${r.stderr.trim().split('\n').at(-1)}), asking again`);
+    // With -v, the lines before the error say how far it got (session, lookup, connect, reply).
+    const tail = r.stderr.trim().split('\n').slice(-4).join(' | ');
+    opts.log?.(`anon-fetch ${args.at(-1)}: exit ${r.status} after ${r.ms} ms (${tail}), asking again`);
     await new Promise((res) => setTimeout(res, opts.pauseMs ?? 3_000));
     r = await runApp('anon-fetch', args, opts);
   }

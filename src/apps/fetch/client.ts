@@ -30,6 +30,11 @@ export interface FetchDeps {
   connect(host: string, port: number, target: FetchHost): Promise<Duplex>;
   /** Resolves the host ahead of connect, so -v can time the lookup apart. Optional. */
   lookup?(host: string, target: FetchHost): Promise<unknown>;
+  /**
+   * Whether to call `lookup` for this host (default yes). No: connect resolves it (a b32 on a
+   * SAM bridge that is not ours; i2pd 2.45 crashes on NAMING LOOKUP with its address book off).
+   */
+  lookupWanted?(target: FetchHost): boolean;
   /** Where the body goes without -o/-O. Never ended here. */
   readonly stdout: Writable;
   /** -v lines (the command writes them to stderr). */
@@ -275,7 +280,9 @@ async function exchange(
   delete timings.lookupMs;
   delete timings.connectMs;
   delete timings.firstByteMs;
-  if (deps.lookup) {
+  if (deps.lookup && deps.lookupWanted?.(target) === false) {
+    vlog(`* not looking ${url.hostHeader} up: the bridge resolves it as it connects`);
+  } else if (deps.lookup) {
     try {
       await abortable(deps.lookup(target.host, target), signal);
     } catch (err) {

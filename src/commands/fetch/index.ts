@@ -81,8 +81,11 @@ ${exitCodeHelp()}`;
     const link = await linkToRouter({ home: resolveHome({ flag: flags.home }), sam: flags.sam });
     if (opts.verbose || link.kind === 'embedded') say(link.message);
     let session;
+    const opening = performance.now();
     try {
       session = await link.backend.openSession({ name: 'fetch', tunnels: { length: flags.hops } });
+      // The bridge builds the session's tunnels first: on a young network that is most of the wait.
+      if (opts.verbose) process.stderr.write(`* session ready in ${Math.round(performance.now() - opening)} ms\n`);
     } catch (e) {
       await link.backend.close().catch(() => undefined);
       throw e;
@@ -93,6 +96,9 @@ ${exitCodeHelp()}`;
     const result = await fetch.fetchUrl(opts, {
       connect: (host, port) => session.connect(host, { port }),
       lookup: (host) => session.lookup(host),
+      // A b32 needs no name resolution; a bridge not ours may be i2pd 2.45 with its address
+      // book off, which NAMING LOOKUP crashes. STREAM CONNECT takes the b32 as it is.
+      lookupWanted: (target) => link.ours || target.kind !== 'b32',
       stdout: process.stdout,
       verboseLog: (line) => process.stderr.write(line + '\n'),
       ...(showProgress && {

@@ -155,6 +155,27 @@ describe('fetchUrl: bodies and output', () => {
     expect(miss.r.message).toMatch(/cannot resolve nowhere\.i2p/);
   });
 
+  it('lookupWanted false: no lookup for that host, -v says the bridge resolves it, connect does', async () => {
+    const b32 = `${'a'.repeat(52)}.b32.i2p`;
+    ports.set(b32, siteLb.port());
+    const looked: string[] = [];
+    const lines: string[] = [];
+    const d = deps({
+      lookup: async (h) => void looked.push(h),
+      lookupWanted: (t) => t.kind !== 'b32',
+      verboseLog: (l) => lines.push(l),
+    });
+    const { r } = await run(`http://${b32}/index.html`, { verbose: true }, d);
+    expect(r.exitCode).toBe(0);
+    expect(looked).toEqual([]);
+    expect(r.timings.lookupMs).toBeUndefined();
+    expect(lines).toContain(`* not looking ${b32} up: the bridge resolves it as it connects`);
+    // A name is still looked up.
+    const named = await run('http://site.i2p/index.html', {}, deps({ lookup: d.lookup, lookupWanted: d.lookupWanted }));
+    expect(named.r.exitCode).toBe(0);
+    expect(looked).toEqual(['site.i2p']);
+  });
+
   it('-o FILE writes the body to the file', async () => {
     const file = join(base, 'out.bin');
     const { r, out } = await run('http://site.i2p/data.bin', { output: file });

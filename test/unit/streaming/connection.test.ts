@@ -216,6 +216,23 @@ describe('a connection on a clean link', () => {
     expect(h.a.conn!.stats.retransmitted).toBe(0);
   });
 
+  it('sends its CLOSE only once everything before it was acknowledged, as i2pd does', () => {
+    // i2pd 2.45's SAM bridge stalls for good when a CLOSE lands while data still waits there.
+    const h = new Harness('close after acks', CLEAN);
+    const up = new SeededRandom('close').bytes(60_000);
+    h.open();
+    expect(h.run(() => h.a.established, 10_000)).toBe(true);
+    h.write(h.a, up);
+    h.close(h.a);
+    const closeSent = () => h.a.packets.some((p) => p.flags & FLAG_CLOSE);
+    expect(h.run(closeSent, 60_000)).toBe(true);
+    // 50 ms each way: had the CLOSE left with the last data, b would not hold it all yet.
+    expect(h.b.bytes().length).toBe(up.length);
+    expect(h.a.conn!.inFlightCount).toBe(1);
+    expect(h.run(() => h.a.localCloseAcked && h.b.remoteClosed, 10_000)).toBe(true);
+    expect(sha(h.b.bytes())).toBe(sha(up));
+  });
+
   it('grows its window from the initial size while everything is acknowledged', () => {
     const h = new Harness('growth', CLEAN, { initialWindow: 2 });
     h.open();

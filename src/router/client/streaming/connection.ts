@@ -406,7 +406,10 @@ export class StreamConnection {
     }
     if (this.queuedBytes === 0) this.flushAt = undefined;
     else if (this.flushAt === undefined) this.flushAt = now + this.nagleMs;
-    if (this.closeWanted && this.closeSeq === undefined && this.queuedBytes === 0 && this.state === 'established') {
+    // The CLOSE waits until everything before it was acknowledged, as i2pd's does (Stream::Close):
+    // a CLOSE arriving with data still queued at the receiver's end makes i2pd 2.45's SAM bridge
+    // deliver one more buffer of it and then stall, never closing (SAMSocket::I2PReceive).
+    if (this.closeWanted && this.closeSeq === undefined && this.queuedBytes === 0 && this.inFlight.size === 0 && this.state === 'established') {
       this.closeSeq = this.nextSeq;
       this.transmit(now, FLAG_CLOSE | FLAG_SIGNATURE_INCLUDED, EMPTY);
     }
