@@ -115,7 +115,11 @@ describeWithI2pd('our floodfill serving i2pd', () => {
     const body = execFetch(net, `http://${b32}/`);
     expect(body).toContain('hello from the i2pd test network');
     const after = await stats();
-    expect(after.floodfill.lookups).toBeGreaterThan(before.floodfill.lookups);
+    // We are the only floodfill, so whatever LeaseSet i2pd used came from our answers. It may
+    // have asked before the fetch: a hop that lacks the asker's RouterInfo now looks it up and
+    // delivers the answer (transport/unknown-peers.ts), so i2pd can hold the entry already.
+    console.log(`our floodfill's lookups: ${before.floodfill.lookups} before the fetch, ${after.floodfill.lookups} after; found ${after.floodfill.found}`);
+    expect(after.floodfill.lookups).toBeGreaterThanOrEqual(1);
     expect(after.floodfill.found).toBeGreaterThanOrEqual(1);
     expect(after.inbound.garlicRefused).toBe(0);
   }, 420_000);
