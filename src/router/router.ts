@@ -147,6 +147,8 @@ export class Router {
         log: this.log.child('ntcp2'),
         routerInfo: () => this.routerInfo().bytes,
         lookup: (hash) => this.netDb.get(hash)?.routerInfo,
+        // A router we know nothing of (a tunnel's next hop, typically): look it up first.
+        unknownPeer: (hash, i2np) => this.unknownPeers.enqueue(hash, i2np),
         events: {
           message: (from, i2np) => this.inbound.onMessage(from, i2np),
           routerInfo: (from, bytes) => this.inbound.onRouterInfo(from, bytes),
@@ -245,10 +247,7 @@ export class Router {
     this.lookupDeps = lookupDeps;
     this.unknownPeers = new UnknownPeerQueue({
       now,
-      resolve: async (h) => {
-        await iterativeLookup(h, lookupDeps, { lookupType: 'routerinfo', totalTimeoutMs: UNKNOWN_PEER_LOOKUP_MS });
-        return this.netDb.has(h);
-      },
+      resolve: async (h) => (await this.learnRouterInfos([h], UNKNOWN_PEER_LOOKUP_MS)).length === 0,
       send: (h, m) => this.transport.send(h, m),
     });
     this.explorer = new Explorer({ ...lookupDeps, clock: this.clock, random: this.random, routerCount: () => this.netDb.count });
@@ -369,11 +368,7 @@ export class Router {
    * outbound endpoint we run delivering to a lease at our router, has no session to itself.
    */
   private sendI2np(to: Uint8Array, bytes: Uint8Array): boolean {
-    if (!equalBytes(to, this.identity.keys.hash)) {
-      // A router we know nothing of (a tunnel's next hop, typically): look it up first.
-      if (!this.netDb.has(to) && !this.transport.isConnected(to)) return this.unknownPeers.enqueue(to, bytes);
-      return this.transport.send(to, bytes);
-    }
+    if (!equalBytes(to, this.identity.keys.hash)) return this.transport.send(to, bytes);
     const self = this.identity.keys.hash;
     setImmediate(() => this.inbound.onMessage(self, bytes));
     return true;
@@ -463,10 +458,11 @@ export class Router {
    * Looks up, through the netDb, each router of `hashes` whose RouterInfo we lack (at most 4 at
    * once). Returns the ones still unknown afterwards.
    */
-  async learnRouterInfos(hashes: Uint8Array[]): Promise<Uint8Array[]> {
+  async learnRouterInfos(hashes: Uint8Array[], totalTimeoutMs?: number): Promise<Uint8Array[]> {
     const missing = hashes.filter((h) => !this.netDb.has(h));
+    const opts = { lookupType: 'routerinfo' as const, ...(totalTimeoutMs !== undefined && { totalTimeoutMs }) };
     for (let i = 0; i < missing.length; i += 4) {
-      await Promise.all(missing.slice(i, i + 4).map((h) => iterativeLookup(h, this.lookupDeps, { lookupType: 'routerinfo' }).catch(() => undefined)));
+      await Promise.all(missing.slice(i, i + 4).map((h) => iterativeLookup(h, this.lookupDeps, opts).catch(() => undefined)));
     }
     return missing.filter((h) => !this.netDb.has(h));
   }

@@ -103,6 +103,8 @@ export class TransportManager {
       routerInfo: () => Uint8Array;
       /** A peer's RouterInfo from the netDb, to dial it. */
       lookup: (hash: Uint8Array) => RouterInfo | undefined;
+      /** A message for a peer with no session and no RouterInfo; without it, such messages are dropped. */
+      unknownPeer?: (hash: Uint8Array, i2np: Uint8Array) => boolean;
       events: TransportEvents;
     },
     limits: Partial<TransportLimits> = {},
@@ -168,13 +170,16 @@ export class TransportManager {
 
   /**
    * Send one I2NP message (short header) to `peer`, dialing it if needed. False when it was
-   * dropped: unknown peer, no usable address, queue full, or limits reached.
+   * dropped: unknown peer (without `unknownPeer`), no usable address, queue full, or limits reached.
    */
   send(peer: Uint8Array, i2np: Uint8Array): boolean {
     if (this.stopping) return false;
     const k = key(peer);
     const session = this.sessions.get(k);
     if (session?.isEstablished) return this.count(session.send(i2np));
+    // No session, and no RouterInfo to dial with: whoever handles unknown peers (a netDb lookup
+    // first) takes it, and counts its own drops.
+    if (this.deps.unknownPeer && !this.dialing.has(k) && !this.deps.lookup(peer)) return this.deps.unknownPeer(peer, i2np);
     const pending = this.dialing.get(k) ?? this.dial(peer);
     if (!pending) return this.count(false);
     if (pending.bytes + i2np.length > this.limits.maxPendingBytes) return this.count(false);

@@ -76,6 +76,8 @@ export interface NodeOptions {
   noListen?: boolean;
   /** Reuse another node's keys (the same router, restarted). */
   identity?: TestNode;
+  /** The transport's handler of messages for peers without a RouterInfo. */
+  unknownPeer?: (hash: Uint8Array, i2np: Uint8Array) => boolean;
 }
 
 export class World {
@@ -149,6 +151,7 @@ export class World {
           return currentBytes;
         },
         lookup: (h) => this.netDb.get(b64(h)),
+        ...(opts.unknownPeer && { unknownPeer: opts.unknownPeer }),
         events: {
           message: (from, msg) => node.received.push({ from: b64(from), msg }),
           routerInfo: (from, _bytes, flood) => node.routerInfos.push({ from: b64(from), flood }),

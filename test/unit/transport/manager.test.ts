@@ -2,7 +2,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ntcp2Address } from '../../../src/router/data/index.js';
 import { buildRouterInfo } from '../../../src/router/identity/router-info-builder.js';
 import { TerminationReason } from '../../../src/router/transport/ntcp2/index.js';
-import { dataMessage, idsFrom, NET_ID, settle, until, World, type TestNode } from './helpers.js';
+import { dataMessage, idsFrom, msgIdOf, NET_ID, settle, until, World, type TestNode } from './helpers.js';
 
 /*
  * TransportManager on a MemoryNetwork: many routers in one process, a ManualClock for the
@@ -83,6 +83,18 @@ describe('TransportManager: sessions and I2NP', () => {
     expect(a.manager.send(unpublished.hash, dataMessage(2))).toBe(false);
     expect(a.manager.connect(unpublished.hash)).toBe(false);
     expect(a.manager.stats().dropped).toBe(2);
+  });
+
+  it('a message for a peer without a RouterInfo goes to unknownPeer, not counted as a drop here; a known peer never does', async () => {
+    const w = (world = new World());
+    const handed: [number, number][] = [];
+    const a = await w.node('127.0.0.1', 9001, { unknownPeer: (h, m) => (handed.push([h[0], msgIdOf(m)]), true) });
+    const b = await w.node('127.0.0.2', 9002);
+    expect(a.manager.send(new Uint8Array(32).fill(9), dataMessage(1))).toBe(true);
+    expect(a.manager.send(b.hash, dataMessage(2))).toBe(true);
+    expect(await until(() => b.received.length === 1)).toBe(true);
+    expect(handed).toEqual([[9, 1]]);
+    expect(a.manager.stats().dropped).toBe(0);
   });
 
   it('a peer that refuses the TCP connection: queued messages are counted as dropped', async () => {
