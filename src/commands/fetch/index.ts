@@ -33,7 +33,7 @@ ${exitCodeHelp()}`;
     fail: Flags.boolean({ char: 'f', description: 'exit 22 on an HTTP status of 400 or more, without writing the body' }),
     'continue-at': Flags.string({ char: 'C', description: "resume: '-' continues from the output file's size, or give a byte offset" }),
     hops: Flags.integer({ description: 'tunnel length each way (0-7, default 3)', min: 0, max: 7, default: 3 }),
-    sam: Flags.string({ description: 'use the SAM bridge at HOST:PORT (an IP address, never a name)' }),
+    sam: Flags.string({ description: 'use the SAM bridge at HOST:PORT (an IP address, never a name); a .b32.i2p host goes to it without NAMING LOOKUP' }),
   };
 
   async run(): Promise<void> {

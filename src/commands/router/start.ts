@@ -36,7 +36,7 @@ Exit codes: 0 stopped cleanly, 1 failure (e.g. the home is in use, the port is t
     'sam-port': Flags.integer({ description: 'SAM TCP port (default 7656; 0 turns SAM off)', min: 0, max: 65535 }),
     'sam-udp-port': Flags.integer({ description: "SAM's datagram bridge UDP port (default 7655)", min: 1, max: 65535 }),
     'sam-host': Flags.string({ description: 'SAM address to listen on, an IP literal (default 127.0.0.1)' }),
-    'log-level': Flags.option({ options: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const, env: 'ANON_LOG_LEVEL', description: 'what the log records (env ANON_LOG_LEVEL; a testnet passes it to every router)' })(),
+    'log-level': Flags.option({ options: ['debug', 'info', 'warn', 'error'] as const, default: 'info' as const, env: 'ANON_LOG_LEVEL', description: 'what the log records (a testnet passes ANON_LOG_LEVEL on to every router)' })(),
   };
 
   async run(): Promise<void> {
