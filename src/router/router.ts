@@ -33,10 +33,10 @@ import { buildTunnelBlocks } from './tunnel/fragmenter.js';
 import { TunnelLookups, type TunnelLookupResult } from './netdb/tunnel-lookup.js';
 import type { InboundTunnel, OutboundTunnel } from './tunnel/tunnel.js';
 import { Destinations } from './client/destinations.js';
-import { DEFAULT_DESTINATION_OPTIONS } from './client/destination.js';
+import { DEFAULT_DESTINATION_OPTIONS, type LeaseSetLookup } from './client/destination.js';
 import { RatchetEngine } from './garlic/ratchet/engine.js';
 import { closestToTarget } from './netdb/routing-key.js';
-import { iterativeLookup } from './netdb/iterative-lookup.js';
+import { describeLookupMiss, iterativeLookup } from './netdb/iterative-lookup.js';
 import { encodeLeaseSet2 } from './data/index.js';
 import { AddressBook } from './client/addressbook.js';
 import { RouterHttpProxy } from './api/http-proxy/router-proxy.js';
@@ -328,7 +328,7 @@ export class Router {
       log: this.log.child('client'),
       tunnels: this.tunnels,
       closestFloodfills: (key, n) => closestToTarget(key, this.floodfillHashes(), n, this.clock.now()),
-      lookupLeaseSet: (hash) => this.lookupLeaseSet(hash),
+      lookupLeaseSet: (hash) => this.findLeaseSet(hash),
       makeGarlic: (keys, opts) =>
         new RatchetEngine({
           staticPrivateKey: keys.encryption.privateKey,
@@ -448,10 +448,19 @@ export class Router {
 
   /** A destination's LeaseSet2 bytes: ours if we hold it as a floodfill, else looked up (through tunnels once we have them). */
   async lookupLeaseSet(hash: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.findLeaseSet(hash)).data;
+  }
+
+  /** As lookupLeaseSet, and when nothing is found, why (logged, and told to the sender). */
+  async findLeaseSet(hash: Uint8Array): Promise<LeaseSetLookup> {
     const held = this.floodfill?.leaseSetHeld(hash, this.clock.now());
-    if (held) return encodeLeaseSet2(held);
+    if (held) return { data: encodeLeaseSet2(held) };
+    const started = this.clock.now();
     const r = await iterativeLookup(hash, this.lookupDeps, { lookupType: 'leaseset' });
-    return r.found && r.storeType === StoreType.LeaseSet2 ? r.data : undefined;
+    if (r.found && r.storeType === StoreType.LeaseSet2) return { data: r.data! };
+    const miss = r.found ? `a floodfill answered with store type ${r.storeType}, not a LeaseSet2` : describeLookupMiss(r);
+    this.log.info('leaseset lookup found nothing', { key: i2pBase64Encode(hash).slice(0, 8), miss, ms: this.clock.now() - started });
+    return { miss };
   }
 
   /**

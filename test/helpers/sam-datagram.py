@@ -3,8 +3,9 @@
 # then echoes: every repliable datagram goes back to its sender, every raw datagram goes to the
 # destination given on the command line. It counts what it saw and, on SIGTERM (or after
 # MAX_SECONDS), prints a final JSON line with the counts and exits.
-# Before anything arrives, the RAW session sends "hello-from-i2pd" to that destination
-# unprompted (a few times, 2 s apart): i2pd has to look its LeaseSet2 up in the netDb to do so. (NAMING
+# Until anything arrives, both sessions say hello to that destination unprompted (every 2 s, at
+# most 15 times): the RAW session "hello-from-i2pd", the DATAGRAM session (repliable)
+# "hello-datagram-from-i2pd". i2pd has to look the LeaseSet2 up in the netDb to do so. (NAMING
 # LOOKUP would say the same, but i2pd 2.45.1 crashes on it in these test networks.)
 # Usage: sam-datagram.py SAM_PORT RAW_REPLY_DEST_BASE64 [OPTION=VALUE ...]
 import json, signal, socket, sys, threading, time
@@ -49,14 +50,29 @@ def open_session(style):
 for st in ("DATAGRAM", "RAW"):
     open_session(st)
 (ds, df, ddest), (rs, rf, rdest) = results["DATAGRAM"], results["RAW"]
+heard = threading.Event()
+# Datagrams go out through the bridge's UDP port (SAM v3; i2pd listens one below the TCP port).
+# On the TCP socket, i2pd 2.45 takes one DATAGRAM SEND per read and keeps the rest buffered until
+# more bytes come: the last few of a burst would wait there for ever.
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+
+def send(style, dest, data):
+    udp.sendto(("3.0 %s%d %s\n" % (style.lower(), tag, dest)).encode() + data, ("127.0.0.1", port - 1))
+
+
 def hello():
-    # i2pd drops a datagram while it is still looking the LeaseSet up: say it a few times.
-    msg = b"hello-from-i2pd"
+    # i2pd drops a datagram while it is still looking the LeaseSet up: say it a few times, until
+    # something arrives. The DATAGRAM session's hello is repliable: i2pd bundles that session's
+    # LeaseSet with it, so the other side can answer even when i2pd has not published it (2.45
+    # skips a publication asked for before its outbound tunnels exist, and may not retry for minutes).
     for _ in range(15):
-        if done.is_set():
+        if done.is_set() or heard.is_set():
             return
-        rs.sendall(("RAW SEND ID=raw%d DESTINATION=%s SIZE=%d\n" % (tag, raw_reply_to, len(msg))).encode() + msg)
+        send("RAW", raw_reply_to, b"hello-from-i2pd")
         counts["rawOut"] += 1
+        send("DATAGRAM", raw_reply_to, b"hello-datagram-from-i2pd")
+        counts["datagramOut"] += 1
         time.sleep(2)
 
 
@@ -74,14 +90,15 @@ def pump(sock, f, style):
         h = header.decode().strip()
         size = int(h.split("SIZE=", 1)[1].split()[0])
         data = f.read(size)
+        heard.set()
         if style == "DATAGRAM":
             counts["datagramIn"] += 1
             sender = h.split("DESTINATION=", 1)[1].split()[0]
-            sock.sendall(("DATAGRAM SEND ID=%s%d DESTINATION=%s SIZE=%d\n" % ("datagram", tag, sender, len(data))).encode() + data)
+            send("DATAGRAM", sender, data)
             counts["datagramOut"] += 1
         else:
             counts["rawIn"] += 1
-            sock.sendall(("RAW SEND ID=%s%d DESTINATION=%s SIZE=%d\n" % ("raw", tag, raw_reply_to, len(data))).encode() + data)
+            send("RAW", raw_reply_to, data)
             counts["rawOut"] += 1
 
 

@@ -49,6 +49,12 @@ export const DEFAULT_DESTINATION_OPTIONS: DestinationOptions = {
   publish: true,
 };
 
+/** A LeaseSet lookup's outcome: the LeaseSet2 bytes, or why there are none (for the error). */
+export interface LeaseSetLookup {
+  data?: Uint8Array;
+  miss?: string;
+}
+
 export interface DestinationDeps {
   clock: Clock;
   random: RandomSource;
@@ -57,7 +63,7 @@ export interface DestinationDeps {
   /** The floodfills closest to a key (routing key of today), nearest first. */
   closestFloodfills: (key: Uint8Array, n: number) => Uint8Array[];
   /** An iterative LeaseSet lookup through the floodfills (through tunnels when there are some). */
-  lookupLeaseSet: (hash: Uint8Array) => Promise<Uint8Array | undefined>;
+  lookupLeaseSet: (hash: Uint8Array) => Promise<LeaseSetLookup>;
   garlic: EndToEndGarlic;
 }
 
@@ -358,10 +364,17 @@ export class LocalDestination {
     const lookup = (async () => {
       // One more round when the first finds nothing: a reply lost with a tunnel that just
       // expired, or a store still on its way, is common; the second picks other tunnels.
-      let bytes = await this.deps.lookupLeaseSet(hash);
-      if (!bytes && !this.stopped) bytes = await this.deps.lookupLeaseSet(hash);
-      const ls = bytes ? this.remember(bytes, hash) : undefined;
-      if (!ls) throw new DestinationError('NO_LEASESET', `no LeaseSet found for ${k.slice(0, 8)}…`);
+      let r = await this.deps.lookupLeaseSet(hash);
+      let rounds = 1;
+      if (!r.data && !this.stopped) {
+        r = await this.deps.lookupLeaseSet(hash);
+        rounds++;
+      }
+      const ls = r.data ? this.remember(r.data, hash) : undefined;
+      if (!ls) {
+        const why = r.data ? 'the LeaseSet found does not verify' : (r.miss ?? 'not found');
+        throw new DestinationError('NO_LEASESET', `no LeaseSet found for ${k.slice(0, 8)}… (${rounds === 1 ? 'one lookup' : `${rounds} lookups`}, the last: ${why})`);
+      }
       return ls;
     })().finally(() => this.resolving.delete(k));
     this.resolving.set(k, lookup);

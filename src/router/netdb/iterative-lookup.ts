@@ -83,6 +83,23 @@ export interface IterativeLookupResult {
   reason?: IterativeLookupFailure;
 }
 
+/** Why a lookup found nothing, in words for an error message or a log line. */
+export function describeLookupMiss(r: Pick<IterativeLookupResult, 'reason' | 'queried' | 'answered'>): string {
+  const asked = `${r.queried.length} floodfill${r.queried.length === 1 ? '' : 's'} asked`;
+  switch (r.reason) {
+    case 'no-floodfills':
+      return 'no floodfill known';
+    case 'aborted':
+      return `stopped (${asked})`;
+    case 'timeout':
+      return `out of time (${asked}, ${r.answered} answered)`;
+    case 'no-answer':
+      return `${asked}, none answered`;
+    default:
+      return `${asked}, none holds it`;
+  }
+}
+
 export const DEFAULT_PARALLELISM = 3;
 export const DEFAULT_MAX_QUERIED = 8;
 export const DEFAULT_PER_QUERY_TIMEOUT_MS = 10_000;

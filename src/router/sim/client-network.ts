@@ -8,10 +8,11 @@
  */
 import { encodeLeaseSet2, encodeRouterInfo, isFloodfill } from '../data/index.js';
 import { Destinations } from '../client/destinations.js';
+import type { LeaseSetLookup } from '../client/destination.js';
 import { RatchetEngine } from '../garlic/ratchet/engine.js';
 import { StoreType } from '../i2np/index.js';
 import { silentLogger } from '../log.js';
-import { iterativeLookup } from '../netdb/iterative-lookup.js';
+import { describeLookupMiss, iterativeLookup } from '../netdb/iterative-lookup.js';
 import { closestToTarget } from '../netdb/routing-key.js';
 import { TunnelLookups } from '../netdb/tunnel-lookup.js';
 import { SimNetwork, type NetRouter, type NetworkOptions } from './network.js';
@@ -66,12 +67,12 @@ export class ClientNetwork {
       registerReplyKey: (tag, key) => r.tagStore.add(tag, key),
     });
     const lookups = { asked: 0, found: 0 };
-    const lookupLeaseSet = async (hash: Uint8Array): Promise<Uint8Array | undefined> => {
+    const findLeaseSet = async (hash: Uint8Array): Promise<LeaseSetLookup> => {
       lookups.asked++;
       const held = r.floodfill?.leaseSetHeld(hash, clock.now());
       if (held) {
         lookups.found++;
-        return encodeLeaseSet2(held);
+        return { data: encodeLeaseSet2(held) };
       }
       const result = await iterativeLookup(
         hash,
@@ -96,17 +97,18 @@ export class ClientNetwork {
         },
         { lookupType: 'leaseset' },
       );
-      const found = result.found && result.storeType === StoreType.LeaseSet2 ? result.data : undefined;
-      if (found) lookups.found++;
-      return found;
+      if (!result.found || result.storeType !== StoreType.LeaseSet2) return { miss: describeLookupMiss(result) };
+      lookups.found++;
+      return { data: result.data! };
     };
+    const lookupLeaseSet = async (hash: Uint8Array): Promise<Uint8Array | undefined> => (await findLeaseSet(hash)).data;
     const destinations = new Destinations({
       clock,
       random: r.random,
       log: silentLogger,
       tunnels: r.manager,
       closestFloodfills: (key, n) => closestToTarget(key, floodfillHashes(), n, clock.now()),
-      lookupLeaseSet,
+      lookupLeaseSet: findLeaseSet,
       makeGarlic: (keys, opts) =>
         new RatchetEngine({
           staticPrivateKey: keys.encryption.privateKey,

@@ -219,6 +219,8 @@ describe('local destinations on a network of six routers, two of them floodfills
     const err = await cn.net.drive(a.ep.send(destinationHash(unknown.privateKeys.destination), enc('lost')).then(() => undefined, (e: unknown) => e));
     expect(err).toBeInstanceOf(DestinationError);
     expect((err as DestinationError).code).toBe('NO_LEASESET');
+    // The sender is told why: both rounds asked floodfills, which answered that they hold nothing.
+    expect((err as DestinationError).message).toMatch(/\(2 lookups, the last: [1-9]\d* floodfills? asked, none holds it\)$/);
     expect(a.dest.counters.lookups).toBe(lookups + 1);
   });
 

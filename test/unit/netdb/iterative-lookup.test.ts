@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { equalBytes, i2pBase64Encode } from '../../../src/router/data/index.js';
 import { LookupError, type DirectLookupResult } from '../../../src/router/netdb/direct-lookup.js';
-import { iterativeLookup, type IterativeLookupDeps, type IterativeLookupOptions, type IterativeLookupResult } from '../../../src/router/netdb/iterative-lookup.js';
+import { describeLookupMiss, iterativeLookup, type IterativeLookupDeps, type IterativeLookupOptions, type IterativeLookupResult } from '../../../src/router/netdb/iterative-lookup.js';
 import { closest, routingKey } from '../../../src/router/netdb/routing-key.js';
 import { ManualClock, seededRandom } from '../../../src/router/runtime/index.js';
 
@@ -194,6 +194,7 @@ describe('iterativeLookup', () => {
     expect(r.reason).toBe('not-found');
     expect(r.queried.length).toBe(8);
     expect(new Set(r.queried).size).toBe(8);
+    expect(describeLookupMiss(r)).toBe('8 floodfills asked, none holds it');
     const keyAsks = net.asksFor(key);
     expect(keyAsks.length).toBe(8);
     expect(keyAsks.every((a) => a.outcome === 'answered')).toBe(true); // never dialled a router we could not reach
@@ -247,6 +248,7 @@ describe('iterativeLookup', () => {
     expect(r.reason).toBe('timeout');
     expect(net.clock.now() - NOW).toBe(15_000);
     expect(r.queried.length).toBe(6); // 3 at t=0 (10 s), 3 at t=10 s (clamped to 5 s)
+    expect(describeLookupMiss(r)).toBe('out of time (6 floodfills asked, 0 answered)');
     expect(r.answered).toBe(0);
   });
 
@@ -371,7 +373,9 @@ describe('iterativeLookup', () => {
   it('reports no-floodfills, survives a throwing ask, and checks its arguments', async () => {
     const net = new SimNet('edge');
     const key = net.randomKey();
-    expect(await net.lookup(key, { lookupType: 'any' })).toMatchObject({ found: false, reason: 'no-floodfills', queried: [] });
+    const none = await net.lookup(key, { lookupType: 'any' });
+    expect(none).toMatchObject({ found: false, reason: 'no-floodfills', queried: [] });
+    expect(describeLookupMiss(none)).toBe('no floodfill known');
 
     const f = net.add(true);
     net.ourView.add(id(f.hash));
@@ -382,7 +386,9 @@ describe('iterativeLookup', () => {
         throw new Error('boom');
       },
     };
-    expect(await iterativeLookup(key, throwing, { lookupType: 'routerinfo' })).toMatchObject({ found: false, reason: 'no-answer', queried: [id(f.hash)] });
+    const silent = await iterativeLookup(key, throwing, { lookupType: 'routerinfo' });
+    expect(silent).toMatchObject({ found: false, reason: 'no-answer', queried: [id(f.hash)] });
+    expect(describeLookupMiss(silent)).toBe('1 floodfill asked, none answered');
 
     expect(() => iterativeLookup(new Uint8Array(31), net.deps, { lookupType: 'routerinfo' })).toThrow(RangeError);
     expect(() => iterativeLookup(key, net.deps, { lookupType: 'routerinfo', parallelism: 0 })).toThrow(RangeError);
