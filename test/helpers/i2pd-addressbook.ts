@@ -29,9 +29,7 @@ export async function restartWithAddressBook(net: I2pdTestnet, k: number): Promi
   if (on === text) throw new Error(`no disabled [addressbook] section in ${conf}`);
   writeFileSync(conf, on);
   const oldPid = Number(readFileSync(join(dir, 'i2pd.pid'), 'utf8').trim());
-  net.stopRouter(k);
-  for (let i = 0; i < 150 && alive(oldPid); i++) await new Promise((r) => setTimeout(r, 100));
-  if (alive(oldPid)) throw new Error(`i2pd router ${k} (pid ${oldPid}) did not stop within 15 s`);
+  await net.stopRouter(k, 15_000);
   const child = spawn('bash', [TESTNET_SCRIPT, 'exec', '/usr/sbin/i2pd', `--datadir=${dir}`, `--conf=${conf}`], {
     env: { ...process.env, I2PDNET_DIR: net.dir, I2PDNET_BASEPORT: String(net.basePort) },
     stdio: 'ignore',

@@ -74,10 +74,29 @@ export class I2pdTestnet {
     }
   }
 
-  /** Stop one i2pd router of the network (by the pid the script recorded), e.g. to take a floodfill away. */
-  stopRouter(k: number): void {
+  /**
+   * Stop one i2pd router of the network (by the pid the script recorded), e.g. to take a
+   * floodfill away, and wait until it is gone: i2pd answers for a moment after SIGTERM, and a
+   * test that asks right away would still be served by it. SIGKILL after `timeoutMs`.
+   */
+  async stopRouter(k: number, timeoutMs = 20_000): Promise<void> {
     const pid = Number(readFileSync(join(this.routerDir(k), 'i2pd.pid'), 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 1) process.kill(pid, 'SIGTERM');
+    if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid for i2pd router ${k}`);
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (!alive()) return;
+    process.kill(pid, 'SIGTERM');
+    for (let waited = 0; alive() && waited < timeoutMs; waited += 100) await new Promise((r) => setTimeout(r, 100));
+    if (!alive()) return;
+    process.kill(pid, 'SIGKILL');
+    for (let i = 0; alive() && i < 50; i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive()) throw new Error(`i2pd router ${k} (pid ${pid}) outlived SIGKILL`);
   }
 
   /**

@@ -95,7 +95,7 @@ describeWithI2pd('i2pd looks up our RouterInfo at our floodfill', () => {
     ).identity.hash;
     // C must know F (from F's handshake) before F is the only floodfill.
     await waitFor('F in session with the i2pd client', async () => (await ff.call<{ connected: string[] }>('peers')).connected.includes(i2pdHashes[CLIENT - 1]), 30_000);
-    net.stopRouter(1);
+    await net.stopRouter(1);
     const seeds = join(work, 'seeds');
     mkdirSync(seeds);
     copyFileSync(join(ff.home, 'router', 'router.info'), join(seeds, `routerInfo-${ffHash}.dat`));
