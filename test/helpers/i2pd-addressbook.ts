@@ -5,16 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TESTNET_SCRIPT, type I2pdTestnet } from './i2pd.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { pidAlive as alive, TESTNET_SCRIPT, type I2pdTestnet } from './i2pd.js';
 
 /**
  * Stops i2pd router k of `net`, turns its address book on (no subscriptions, nothing persisted:

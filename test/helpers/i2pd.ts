@@ -4,9 +4,20 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'vitest';
+import { decodeRouterInfo, i2pBase64Encode, keysAndCertHash } from '../../src/router/data/index.js';
 
 /** The shared script that starts a private network of real i2pd routers (../shared/interop). */
 export const TESTNET_SCRIPT = process.env.ANON_I2PD_TESTNET ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/interop/i2pd-testnet.sh');
+
+/** Whether a process of ours (by pid) still exists. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function which(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
@@ -82,14 +93,7 @@ export class I2pdTestnet {
   async stopRouter(k: number, timeoutMs = 20_000): Promise<void> {
     const pid = Number(readFileSync(join(this.routerDir(k), 'i2pd.pid'), 'utf8').trim());
     if (!Number.isInteger(pid) || pid <= 1) throw new Error(`no pid for i2pd router ${k}`);
-    const alive = () => {
-      try {
-        process.kill(pid, 0);
-        return true;
-      } catch {
-        return false;
-      }
-    };
+    const alive = () => pidAlive(pid);
     if (!alive()) return;
     process.kill(pid, 'SIGTERM');
     for (let waited = 0; alive() && waited < timeoutMs; waited += 100) await new Promise((r) => setTimeout(r, 100));
@@ -118,6 +122,12 @@ export class I2pdTestnet {
 
   routerDir(k: number): string {
     return join(this.dir, `r${k}`);
+  }
+
+  /** Router k's hash (I2P base64), from the router.info it wrote. */
+  routerHash(k: number): string {
+    const ri = decodeRouterInfo(new Uint8Array(readFileSync(join(this.routerDir(k), 'router.info'))));
+    return i2pBase64Encode(keysAndCertHash(ri.identity));
   }
 
   down(): void {

@@ -15,7 +15,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { decodeRouterInfo, i2pBase64Encode, keysAndCertHash, parseB32Address } from '../../src/router/data/index.js';
+import { decodeRouterInfo, i2pBase64Decode, i2pBase64Encode, keysAndCertHash, parseB32Address } from '../../src/router/data/index.js';
 import { openRouterState } from '../../src/router/home.js';
 import { loadOrCreateLocalIdentity } from '../../src/router/identity/local-router.js';
 import { compareDistance, routingKey, xorDistance } from '../../src/router/netdb/routing-key.js';
@@ -62,7 +62,7 @@ describeWithI2pd('our floodfill serving i2pd', () => {
     expect(status.caps).toMatch(/f/);
     await waitFor('sessions with the i2pd routers', async () => (await ours.status()).peers.connected >= 3, 30_000);
     // The eepsite's router must know us (from our handshake) before it publishes again.
-    const eepsiteRouter = routerHash(net, I2PD_ROUTERS);
+    const eepsiteRouter = net.routerHash(I2PD_ROUTERS);
     await waitFor('a session with the eepsite\'s router', async () => (await ours.call<{ connected: string[] }>('peers')).connected.includes(eepsiteRouter), 60_000);
   }, 120_000);
 
@@ -167,11 +167,6 @@ describeWithI2pd('our floodfill serving i2pd', () => {
   });
 });
 
-function routerHash(net: I2pdTestnet, k: number): string {
-  const ri = decodeRouterInfo(new Uint8Array(readFileSync(join(net.routerDir(k), 'router.info'))));
-  return i2pBase64Encode(keysAndCertHash(ri.identity));
-}
-
 /**
  * A home for our router whose identity is closer to the eepsite's routing key (today) than
  * i2pd's floodfill, router 1: half of all identities are, so a few tries suffice.
@@ -179,8 +174,7 @@ function routerHash(net: I2pdTestnet, k: number): string {
 async function identityCloserThanFloodfill(net: I2pdTestnet, work: string): Promise<string> {
   const now = Date.now();
   const target = routingKey(parseB32Address(net.script('b32').trim()), now);
-  const floodfill = decodeRouterInfo(new Uint8Array(readFileSync(join(net.routerDir(1), 'router.info'))));
-  const theirs = xorDistance(keysAndCertHash(floodfill.identity), target);
+  const theirs = xorDistance(i2pBase64Decode(net.routerHash(1), 'router hash'), target);
   for (let i = 0; i < 32; i++) {
     const home = join(work, `home-${i}`);
     const { paths, storage } = await openRouterState(home);
