@@ -66,12 +66,14 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
       return t.inbound >= 1 && t.outbound >= 1;
     }, 60_000);
     const r = await ours.call<TrialResult>('tunnels.trial', { count: TRIAL_TUNNELS, hops: 3, concurrency: 4, peers: i2pdHashes }, 300_000);
-    for (const f of r.failures) console.log(`  failed ${f.direction} build ${f.hops.join(' -> ')}: ${f.reason}${f.codes ? ` codes ${f.codes.join(',')}` : ''}`);
-    console.log(`all-i2pd 3-hop builds: ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}), rejected ${r.rejected}, timed out ${r.timedOut}; tests ${r.testsOk} ok, ${r.testsFailed} failed (${r.testsRetried} needed a second try with another partner tunnel); build ms median ${median(r.buildMs)}`);
+    const summary = `all-i2pd 3-hop builds: ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}), rejected ${r.rejected}, timed out ${r.timedOut}; tests ${r.testsOk} ok, ${r.testsFailed} failed (${r.testsRetried} needed a second try with another partner tunnel); build ms median ${median(r.buildMs)}`;
+    // The failures go into the assertion's message too: CI keeps only the end of the output.
+    const why = `${summary}\n${failureLines(r).join('\n')}`;
+    console.log(why);
     expect(r.attempted).toBe(TRIAL_TUNNELS);
-    expect(r.succeeded / r.attempted).toBeGreaterThanOrEqual(0.8);
+    expect(r.succeeded / r.attempted, why).toBeGreaterThanOrEqual(0.8);
     expect(r.testsOk + r.testsFailed).toBe(r.succeeded);
-    expect(r.testsOk / r.succeeded).toBeGreaterThanOrEqual(0.9);
+    expect(r.testsOk / r.succeeded, why).toBeGreaterThanOrEqual(0.9);
   }, 400_000);
 
   it('builds tunnels mixing i2pd hops and our second router', async () => {
@@ -82,10 +84,13 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
     const r = await ours.call<TrialResult>('tunnels.trial', { count: 20, hops: 3, concurrency: 4, peers }, 300_000);
     const after = (await second.status()).tunnels.transitRequests.accepted;
     const short = secondHash.slice(0, 8);
-    console.log(`mixed 3-hop builds (5 i2pd + 1 of ours as hops): ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}); tests ${r.testsOk} ok, ${r.testsFailed} failed; our second router accepted ${after - before} of them as a hop`);
-    for (const f of r.failures) console.log(`  failed ${f.direction} build ${f.hops.map((h) => (h === short ? `${h}(ours)` : h)).join(' -> ')}: ${f.reason}${f.codes ? ` codes ${f.codes.join(',')}` : ''}`);
-    expect(r.succeeded / r.attempted).toBeGreaterThanOrEqual(0.8);
-    expect(r.testsOk / r.succeeded).toBeGreaterThanOrEqual(0.9);
+    const why = [
+      `mixed 3-hop builds (5 i2pd + 1 of ours as hops): ${r.succeeded}/${r.attempted} (${pct(r.succeeded, r.attempted)}); tests ${r.testsOk} ok, ${r.testsFailed} failed; our second router accepted ${after - before} of them as a hop`,
+      ...failureLines(r, short),
+    ].join('\n');
+    console.log(why);
+    expect(r.succeeded / r.attempted, why).toBeGreaterThanOrEqual(0.8);
+    expect(r.testsOk / r.succeeded, why).toBeGreaterThanOrEqual(0.9);
     expect(after - before).toBeGreaterThan(0);
   }, 400_000);
 
@@ -156,6 +161,14 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
     expect(s.tunnels.tests.ok).toBeGreaterThan(0);
   });
 });
+
+function failureLines(r: TrialResult, ours?: string): string[] {
+  const name = (h: string) => (h === ours ? `${h}(ours)` : h);
+  return r.failures.map((f) => {
+    const via = f.via ? `; ${f.direction === 'outbound' ? 'reply via' : 'sent via'} ${f.via.direction} ${f.via.hops.length ? f.via.hops.map(name).join(' -> ') : 'zero-hop'} (failed tests in a row: ${f.via.testFailures})` : '';
+    return `  failed ${f.direction} build ${f.hops.map(name).join(' -> ')}: ${f.reason}${f.codes ? ` codes ${f.codes.join(',')}` : ''}${via}`;
+  });
+}
 
 function pct(a: number, b: number): string {
   return b === 0 ? '-' : `${Math.round((100 * a) / b)}%`;

@@ -107,6 +107,8 @@ export interface TrialFailure {
   reason: 'rejected' | 'timeout' | 'bad-reply' | 'not-sent' | 'unknown-hop';
   /** Rejected builds: each hop's reply code (0 = accepted). */
   codes?: number[];
+  /** The tunnel of ours the reply came back through (outbound builds) or the request left by (inbound ones); its failed tests in a row now. */
+  via?: { direction: 'inbound' | 'outbound'; hops: string[]; testFailures: number };
 }
 
 const MAX_TRIAL_FAILURES = 100;
@@ -289,12 +291,18 @@ export class TunnelManager {
     return hops;
   }
 
-  private buildWith(direction: 'inbound' | 'outbound', hops: BuildHop[], pool: string): Promise<BuildOutcome> {
-    const exploratory = this.exploratory;
-    // The reply comes back through one of our inbound tunnels; an inbound build leaves through an
-    // outbound one. Zero-hop ones stand in until the exploratory pool has tunnels.
-    const replyVia = direction === 'outbound' ? (exploratory.pickInbound() ?? this.zeroHopInbound) : undefined;
-    const sendVia = direction === 'inbound' ? (exploratory.pickOutbound() ?? this.zeroHopOutbound) : undefined;
+  /**
+   * The tunnel of ours a build uses: the reply to an outbound build comes back through one of our
+   * inbound tunnels; an inbound build leaves through an outbound one. Zero-hop ones stand in
+   * until the exploratory pool has tunnels.
+   */
+  private buildVia(direction: 'inbound' | 'outbound'): OwnTunnel {
+    return direction === 'outbound' ? (this.exploratory.pickInbound() ?? this.zeroHopInbound) : (this.exploratory.pickOutbound() ?? this.zeroHopOutbound);
+  }
+
+  private buildWith(direction: 'inbound' | 'outbound', hops: BuildHop[], pool: string, via: OwnTunnel = this.buildVia(direction)): Promise<BuildOutcome> {
+    const replyVia = direction === 'outbound' && via.direction === 'inbound' ? via : undefined;
+    const sendVia = direction === 'inbound' && via.direction === 'outbound' ? via : undefined;
     this.stats.builds.attempted++;
     return this.builder.build({ direction, hops, pool, replyVia, sendVia }).then((o) => this.onBuilt(o, hops));
   }
@@ -540,12 +548,15 @@ export class TunnelManager {
           failed({ direction, hops: names, reason: 'unknown-hop' });
           continue;
         }
-        const o = await this.buildWith(direction, hops, 'trial');
+        const via = this.buildVia(direction);
+        const o = await this.buildWith(direction, hops, 'trial', via);
         if (!o.ok) {
           if (o.reason === 'rejected') result.rejected++;
           else if (o.reason === 'timeout') result.timedOut++;
           else result.other++;
-          failed({ direction, hops: names, reason: o.reason, ...(o.reason === 'rejected' && { codes: o.codes }) });
+          // A timeout may be the fault of the tunnel the reply (or the request) took, not the hops'.
+          const viaNames = via.hops.map((h) => i2pBase64Encode(h.hash).slice(0, 8));
+          failed({ direction, hops: names, reason: o.reason, ...(o.reason === 'rejected' && { codes: o.codes }), via: { direction: via.direction, hops: viaNames, testFailures: via.testFailures } });
           continue;
         }
         result.succeeded++;

@@ -134,7 +134,12 @@ export class TunnelPool {
 }
 
 function pick<T extends OwnTunnel>(list: T[], now: number, random: RandomSource): T | undefined {
-  const live = list.filter((t) => t.expiresAt > now + 5_000);
+  const alive = list.filter((t) => t.expiresAt > now + 5_000);
+  // A tunnel whose last test failed may be broken: it stays in the pool for its retest, but
+  // carries nothing while another one is in good standing (i2pd too sends only through
+  // tunnels whose tests pass). Otherwise a broken reply tunnel fails the builds that use it.
+  const good = alive.filter((t) => t.testFailures === 0);
+  const live = good.length > 0 ? good : alive;
   if (live.length === 0) return undefined;
   const a = live[random.int(live.length)];
   const b = live[random.int(live.length)];

@@ -246,6 +246,8 @@ describe('TunnelManager in a network of six routers', () => {
     expect(result.timedOut).toBe(4);
     expect(result.succeeded).toBe(0);
     expect(result.failures.map((f) => f.reason)).toEqual(['timeout', 'timeout', 'timeout', 'timeout']);
+    // Each names the tunnel of ours it used: the reply's way in, or the request's way out.
+    for (const f of result.failures) expect(f.via?.direction).toBe(f.direction === 'outbound' ? 'inbound' : 'outbound');
     expect(net.clock.now() - t0).toBeGreaterThanOrEqual(2 * BUILD_TIMEOUT_MS);
     const p = a.profiles.get(dead.hash)!;
     expect(p.buildsTimedOut).toBeGreaterThanOrEqual(4);
