@@ -147,6 +147,10 @@ export class Floodfill {
     return this.deps.leaseSets.get(hash, now)?.leaseSet;
   }
 
+  leaseSetsHeld(now: number): LeaseSet2[] {
+    return this.deps.leaseSets.all(now).map((e) => e.leaseSet);
+  }
+
   /** A LeaseSet2 someone stores with us. Other LeaseSet kinds (encrypted, meta) are not kept yet. */
   storeLeaseSet(store: DatabaseStore): 'accepted' | 'duplicate' | 'refused' {
     if (store.storeType !== StoreType.LeaseSet2) return 'refused';

@@ -78,6 +78,12 @@ export class LeaseSetStore {
     return { accepted: true };
   }
 
+  /** Every LeaseSet held and not expired at `now` (expired ones are dropped on the way). */
+  all(now: number): StoredLeaseSet[] {
+    this.expire(now);
+    return [...this.entries.values()];
+  }
+
   expire(now: number): number {
     let n = 0;
     for (const [k, e] of this.entries) {

@@ -55,8 +55,12 @@ describe('LeaseSetStore', () => {
     expect(store.store(a.hash, a.bytes, NOW).accepted).toBe(true);
     expect(store.store(b.hash, b.bytes, NOW).accepted).toBe(true);
     expect(store.store(c.hash, c.bytes, NOW).reason).toBe('full');
+    expect(store.all(NOW).map((e) => e.key).sort()).toEqual([a, b].map((x) => store.get(x.hash, NOW)!.key).sort());
     expect(store.get(a.hash, NOW + 591_000)).toBeUndefined();
     expect(store.count).toBe(1);
     expect(store.store(c.hash, c.bytes, NOW + 1_000).accepted).toBe(true);
+    // Past every end: nothing listed, and nothing left.
+    expect(store.all(NOW + 600_000)).toEqual([]);
+    expect(store.count).toBe(0);
   });
 });

@@ -72,6 +72,9 @@ export function routerControlHandlers(router: Router): Record<string, (params: u
       if (!equalBytes(leaseSet2Hash(ls), key) || !verifyLeaseSet2(ls, { now: router.clock.now() })) return { found: false, ...base, reason: 'the LeaseSet2 did not verify' };
       return { found: true, ...base, leaseSet: leaseSetSummary(ls) };
     },
+    // What our floodfill holds for others (none when we are not one): which destinations, and
+    // through which gateways they are reached.
+    'netdb.leaseSets': async () => (router.floodfill?.leaseSetsHeld(router.clock.now()) ?? []).map(leaseSetSummary),
     'netdb.find': async (params: unknown) => {
       const p = (params ?? {}) as { key?: unknown; floodfill?: unknown; timeoutMs?: unknown };
       if (typeof p.key !== 'string') throw new Error('params.key: a router hash in I2P base64');
