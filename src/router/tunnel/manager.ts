@@ -478,16 +478,32 @@ export class TunnelManager {
 
   // ---- tests ----------------------------------------------------------------------------------
 
-  /** Every outbound tunnel of the pool, paired with an inbound one: a DeliveryStatus out and back. */
+  /**
+   * Every tunnel of the pool, once a round: each outbound one paired with an inbound one (a
+   * DeliveryStatus out and back), then each inbound one no outbound was paired with. A tunnel
+   * whose last test failed is no one's partner while a good one exists, so it is retested with
+   * a good partner here, and leaves the pool if it fails again.
+   */
   private testPool(pool: TunnelPool): void {
-    for (const outbound of [...pool.outbound]) {
-      const inbound = pool.pickInbound() ?? this.exploratory.pickInbound();
-      if (!inbound) return;
-      if (outbound.hops.length === 0 && inbound.hops.length === 0) continue;
+    const paired = new Set<OwnTunnel>();
+    const test = (outbound: OutboundTunnel, inbound: InboundTunnel): void => {
+      paired.add(inbound);
+      if (outbound.hops.length === 0 && inbound.hops.length === 0) return;
       void this.runTest(outbound, inbound).then((r) => {
         if (r.ok) return;
         for (const t of [outbound, inbound]) if (t.testFailures >= MAX_TEST_FAILURES) pool.remove(t);
       });
+    };
+    for (const outbound of [...pool.outbound]) {
+      const inbound = pool.pickInbound() ?? this.exploratory.pickInbound();
+      if (!inbound) return;
+      test(outbound, inbound);
+    }
+    for (const inbound of [...pool.inbound]) {
+      if (paired.has(inbound)) continue;
+      const outbound = pool.pickOutbound() ?? this.exploratory.pickOutbound();
+      if (!outbound) return;
+      test(outbound, inbound);
     }
   }
 
