@@ -120,6 +120,42 @@ export class I2pdTestnet {
     process.kill(pid, 'SIGHUP');
   }
 
+  /**
+   * Pairs of i2pd routers (as "j-k") with no NTCP2 session between them, from each router's web
+   * console (`?page=transports` lists a session as the first 4 characters of the peer's hash).
+   */
+  missingLinks(): string[] {
+    const prefixes = Array.from({ length: this.routers }, (_, i) => this.routerHash(i + 1).slice(0, 4));
+    const sees = prefixes.map((_, i) => {
+      let page = '';
+      try {
+        page = this.script('exec', 'curl', '-s', '--max-time', '3', `http://127.0.0.1:${this.basePort + 10 * (i + 1) + 1}/?page=transports`);
+      } catch {
+        // a console that does not answer lists nobody
+      }
+      return new Set([...page.matchAll(/([A-Za-z0-9~-]{4}): /g)].map((m) => m[1]));
+    });
+    const missing: string[] = [];
+    for (let j = 0; j < this.routers; j++)
+      for (let k = j + 1; k < this.routers; k++) if (!sees[j].has(prefixes[k]) && !sees[k].has(prefixes[j])) missing.push(`${j + 1}-${k + 1}`);
+    return missing;
+  }
+
+  /**
+   * Waits until every two i2pd routers have a session. Started together, an i2pd router may dial
+   * one that is not listening yet; i2pd 2.45 then marks it unreachable and drops everything for
+   * it (Transports::PostMessages) until its netDb's next minute's save clears the mark
+   * (NetDb::SaveUpdated, in a network under 90 routers). A build through that pair times out.
+   */
+  async waitForMesh(timeoutMs = 120_000): Promise<void> {
+    let missing = this.missingLinks();
+    for (let waited = 0; missing.length > 0; waited += 2_000) {
+      if (waited >= timeoutMs) throw new Error(`i2pd routers without a session between them after ${timeoutMs / 1000} s: ${missing.join(', ')}`);
+      await new Promise((r) => setTimeout(r, 2_000));
+      missing = this.missingLinks();
+    }
+  }
+
   routerDir(k: number): string {
     return join(this.dir, `r${k}`);
   }
@@ -134,7 +170,8 @@ export class I2pdTestnet {
     try {
       this.script('down');
     } finally {
-      rmSync(this.dir, { recursive: true, force: true });
+      // ANON_KEEP_I2PD_LOGS=1 keeps the routers' logs and data for a look after a failure.
+      if (!process.env.ANON_KEEP_I2PD_LOGS) rmSync(this.dir, { recursive: true, force: true });
     }
   }
 }

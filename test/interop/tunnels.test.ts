@@ -33,6 +33,12 @@ describeWithI2pd('tunnels through i2pd, and i2pd through us', () => {
     net = new I2pdTestnet(I2PD_ROUTERS);
     // Wait for the eepsite: the SAM test below fetches it.
     net.up(true);
+    // Every build below goes through two i2pd routers in a row: each pair must be able to talk
+    // (in a run here with 3 of 30 failed, every failed build went from one i2pd router to one
+    // other, in that order).
+    const t0 = Date.now();
+    await net.waitForMesh();
+    console.log(`i2pd routers all in session with each other ${((Date.now() - t0) / 1000).toFixed(1)} s after the network was up`);
     startedAt = Date.now();
     i2pdHashes = Array.from({ length: I2PD_ROUTERS }, (_, i) => {
       const ri = decodeRouterInfo(new Uint8Array(readFileSync(join(net.routerDir(i + 1), 'router.info'))));
